@@ -1,0 +1,3 @@
+fn main() {
+    tidemark_runtime::run_cli(migration::Migrator);
+}

@@ -1,0 +1,12 @@
+//! Runtime support for migrations written by tidemark.
+//!
+//! Generated migrations and the migration crate's `main.rs` call into this crate; it depends
+//! on `sea-orm-migration` only, so the migration crate never pulls in the generator's
+//! build-time dependencies (syn, quote, prettyplease, clap of the generator).
+
+pub mod cli;
+pub mod mysql;
+pub mod preview;
+pub mod sqlite;
+
+pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};

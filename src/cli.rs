@@ -1,0 +1,370 @@
+//! The command line: parses arguments, calls the library, renders results and errors for a
+//! person. Exit codes: 0 success or in sync, 1 the check found something, 2 error.
+
+use crate::diff::Renames;
+use crate::error::{Error, Result};
+use crate::extract::EntitySet;
+use crate::generate::{self, GenerateOptions, NoTerminal, Outcome, Questioner};
+use crate::plan::Backfills;
+use crate::workspace::Workspace;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tidemark",
+    version,
+    about = "Reviewed, reversible, production-safe SeaORM migrations generated from your entities"
+)]
+struct Cli {
+    /// The workspace root, holding the `migration/` crate.
+    #[arg(long, global = true, default_value = ".")]
+    workspace: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the next migration: from the entity changes with --autogenerate, else empty.
+    ///
+    /// The migration lands in migration/src/mYYYYMMDD_HHMMSS_<slug>.rs with `up` and `down`,
+    /// is registered in migration/src/lib.rs, and migration/schema_snapshot.json records the
+    /// new schema. Changes that destroy data are refused unless --allow-destructive is given.
+    Generate(GenerateArgs),
+    /// Exit 1 and list the changes if the entities differ from the snapshot (a CI gate).
+    Check(RenameArgs),
+    /// Print the pending changes without writing anything.
+    Diff {
+        #[command(flatten)]
+        renames: RenameArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Record the entities as the schema the already registered migrations produce, for a
+    /// workspace that adopts tidemark with migrations written before it.
+    Baseline,
+    /// Apply every migration on a scratch database: after each `up` the schema must match the
+    /// snapshot that migration recorded, after `down` the one before it; then `up` again.
+    ///
+    /// The scratch database is a temporary SQLite file, or with --database-url a database
+    /// created on that server for the run and dropped afterwards. Exit 1 on the first mismatch.
+    Verify {
+        /// A PostgreSQL or MySQL server to verify on (its database is only used to connect).
+        #[arg(long, env = "TIDEMARK_VERIFY_URL")]
+        database_url: Option<String>,
+    },
+    /// Print the exact SQL a migration runs on a backend, without a database (like Alembic's
+    /// `--sql` or Django's `sqlmigrate`); hand-written migrations too.
+    Sql {
+        /// The migration (`mYYYYMMDD_HHMMSS_slug`); the last registered one by default.
+        name: Option<String>,
+        /// Show `down` instead of `up`.
+        #[arg(long)]
+        down: bool,
+        #[arg(long, value_enum)]
+        backend: crate::backend::Backend,
+    },
+    /// Compare a live database with the snapshot of the last migration it applied; exit 1 and
+    /// list the differences when it drifted.
+    Drift {
+        #[arg(long)]
+        database_url: String,
+        /// Also write a migration that brings the database back to the snapshot. Its steps
+        /// are guarded, so it passes over databases that never drifted; its `down` does nothing.
+        #[arg(long, requires = "message")]
+        write_migration: bool,
+        /// The reconciliation migration's description.
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Allow the reconciliation to drop what was added by hand.
+        #[arg(long)]
+        allow_destructive: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// The migration's description; it also names the file.
+    #[arg(short, long)]
+    message: String,
+    /// Compare the entities with the snapshot and write the changes.
+    #[arg(long)]
+    autogenerate: bool,
+    #[command(flatten)]
+    renames: RenameArgs,
+    /// The value existing rows get in a new NOT NULL column: TABLE.COLUMN=SQL.
+    #[arg(long = "backfill", value_name = "TABLE.COLUMN=SQL", value_parser = parse_backfill)]
+    backfills: Vec<((String, String), String)>,
+    /// Allow changes that destroy data (drop table or column, remove an enum value, narrow a type).
+    #[arg(long)]
+    allow_destructive: bool,
+    /// Print the migration instead of writing it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args, Default)]
+struct RenameArgs {
+    /// A column rename the entities cannot express: TABLE.OLD=NEW (TABLE is the new table name).
+    #[arg(long = "rename-column", value_name = "TABLE.OLD=NEW", value_parser = parse_column_rename)]
+    rename_columns: Vec<((String, String), String)>,
+    /// A table rename: OLD=NEW.
+    #[arg(long = "rename-table", value_name = "OLD=NEW", value_parser = parse_table_rename)]
+    rename_tables: Vec<(String, String)>,
+}
+
+impl RenameArgs {
+    fn renames(&self) -> Renames {
+        Renames {
+            tables: self.rename_tables.iter().cloned().collect(),
+            columns: self.rename_columns.iter().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn split_assignment(value: &str) -> std::result::Result<(&str, &str), String> {
+    value
+        .split_once('=')
+        .filter(|(l, r)| !l.is_empty() && !r.is_empty())
+        .ok_or_else(|| "expected LEFT=RIGHT".to_owned())
+}
+
+fn split_table_column(value: &str) -> std::result::Result<(String, String), String> {
+    value
+        .split_once('.')
+        .filter(|(t, c)| !t.is_empty() && !c.is_empty())
+        .map(|(t, c)| (t.to_owned(), c.to_owned()))
+        .ok_or_else(|| format!("`{value}` should be TABLE.COLUMN"))
+}
+
+fn parse_column_rename(value: &str) -> std::result::Result<((String, String), String), String> {
+    let (left, new) = split_assignment(value)?;
+    Ok((split_table_column(left)?, new.to_owned()))
+}
+
+fn parse_table_rename(value: &str) -> std::result::Result<(String, String), String> {
+    let (old, new) = split_assignment(value)?;
+    Ok((old.to_owned(), new.to_owned()))
+}
+
+fn parse_backfill(value: &str) -> std::result::Result<((String, String), String), String> {
+    let (left, sql) = split_assignment(value)?;
+    Ok((split_table_column(left)?, sql.to_owned()))
+}
+
+/// Asks on the terminal, like Django's makemigrations questioner.
+struct Terminal;
+
+impl Questioner for Terminal {
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        eprint!("{question} [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes"))
+    }
+}
+
+fn questioner() -> Box<dyn Questioner> {
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        Box::new(Terminal)
+    } else {
+        Box::new(NoTerminal)
+    }
+}
+
+/// Runs the CLI over `entities`. `entity_crate` names the crate they come from, so that an
+/// entity registered with SeaORM there but missing from the list is reported.
+pub fn main(entity_crate: &str, entities: EntitySet) -> ExitCode {
+    let cli = Cli::parse();
+    for missing in entities.unlisted_registered_entities(entity_crate) {
+        eprintln!(
+            "warning: `{missing}::Entity` is registered with SeaORM but not in tidemark's entity \
+             list; its table is left out of every comparison"
+        );
+    }
+    match run(cli, &entities) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
+    let ws = Workspace::new(&cli.workspace);
+    match cli.command {
+        Command::Generate(args) => generate_command(&ws, entities, args),
+        Command::Check(renames) => {
+            let pending = generate::pending(&ws, entities, &renames.renames(), &mut NoTerminal)?;
+            if pending.changes.is_empty() {
+                println!(
+                    "In sync: the entities match {}.",
+                    ws.display(&ws.snapshot())
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("The entities differ from {}:", ws.display(&ws.snapshot()));
+            for line in pending.summary() {
+                println!("  - {line}");
+            }
+            println!("Run `tidemark generate --autogenerate -m \"...\"` to write the migration.");
+            Ok(ExitCode::from(1))
+        }
+        Command::Diff { renames, format } => {
+            let pending = generate::pending(&ws, entities, &renames.renames(), &mut NoTerminal)?;
+            match format {
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&pending.changes)
+                        .expect("changes always serialise");
+                    println!("{json}");
+                }
+                Format::Text if pending.changes.is_empty() => println!("No changes detected"),
+                Format::Text => pending.summary().iter().for_each(|l| println!("- {l}")),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { database_url } => {
+            let mut stdout = std::io::stdout();
+            let ok = runtime()?.block_on(crate::verify::verify(
+                &ws,
+                database_url.as_deref(),
+                &mut stdout,
+            ))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Sql {
+            name,
+            down,
+            backend,
+        } => {
+            print!(
+                "{}",
+                crate::verify::sql(&ws, name.as_deref(), down, backend)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Drift {
+            database_url,
+            write_migration,
+            message,
+            allow_destructive,
+        } => {
+            let drift = runtime()?.block_on(crate::verify::drift(&ws, &database_url))?;
+            if drift.differences.is_empty() {
+                println!(
+                    "No drift: the database matches the snapshot of `{}`.",
+                    drift.applied
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "The database drifted from the snapshot of `{}` (its last applied migration).",
+                drift.applied
+            );
+            println!("To bring it back to the snapshot:");
+            for d in &drift.differences {
+                println!("  - {d}");
+            }
+            if write_migration {
+                let opts = GenerateOptions {
+                    message: message.unwrap_or_default(),
+                    autogenerate: true,
+                    renames: Renames::default(),
+                    backfills: Backfills::new(),
+                    allow_destructive,
+                    dry_run: false,
+                    now: chrono::Utc::now().naive_utc(),
+                };
+                if let Outcome::Generated(g) =
+                    generate::reconcile(&ws, &drift.live, &drift.applied, drift.backend, &opts)?
+                {
+                    println!(
+                        "Wrote {}; apply it with `cargo run -p migration -- up`.",
+                        ws.display(&ws.migration_file(&g.module))
+                    );
+                }
+            }
+            Ok(ExitCode::from(1))
+        }
+        Command::Baseline => {
+            let module = generate::baseline(&ws, entities)?;
+            println!(
+                "Recorded the entities as the schema after `{module}` in {}.",
+                ws.display(&ws.snapshot())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(crate::error::Error::io("the Tokio runtime"))
+}
+
+fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) -> Result<ExitCode> {
+    let mut backfills = Backfills::new();
+    for (key, sql) in args.backfills {
+        if backfills.insert(key.clone(), sql).is_some() {
+            return Err(Error::InvalidArgument {
+                flag: "--backfill",
+                value: format!("{}.{}", key.0, key.1),
+                reason: "given twice".into(),
+            });
+        }
+    }
+    let opts = GenerateOptions {
+        message: args.message,
+        autogenerate: args.autogenerate,
+        renames: args.renames.renames(),
+        backfills,
+        allow_destructive: args.allow_destructive,
+        dry_run: args.dry_run,
+        now: chrono::Utc::now().naive_utc(),
+    };
+    let mut asker = questioner();
+    match generate::generate(ws, entities, &opts, asker.as_mut())? {
+        Outcome::NoChanges => {
+            println!("No changes detected");
+        }
+        Outcome::Generated(g) if !g.written => {
+            print!("{}", g.source);
+        }
+        Outcome::Generated(g) => {
+            println!("Migrations for 'migration':");
+            println!("  {}", ws.display(&ws.migration_file(&g.module)));
+            if g.summary.is_empty() {
+                println!("    - Empty migration: fill in `up` and `down` by hand");
+            }
+            for line in &g.summary {
+                println!("    - {line}");
+            }
+            if !g.lossy_down.is_empty() {
+                println!("  `down` restores the schema but not all data:");
+                for line in &g.lossy_down {
+                    println!("    - {line}");
+                }
+            }
+            println!("Apply it with `cargo run -p migration -- up`; roll back with `down -n 1`.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,94 @@
+//! The library's one error type. Every message names the file, table or column at fault and,
+//! where there is one, the remedy; the CLI renders it and exits 2.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{path}: the schema snapshot is not valid: {reason}\n  \
+         it is written by `tidemark generate`; restore it from version control \
+         (`git checkout -- {path}`) rather than editing it by hand"
+    )]
+    CorruptSnapshot { path: PathBuf, reason: String },
+
+    #[error(
+        "{path}: snapshot format version {found} is newer than this tidemark understands \
+         (up to {supported}); upgrade tidemark"
+    )]
+    SnapshotTooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error(
+        "the snapshot belongs to migration `{snapshot}`, but the last migration registered in \
+         {lib_rs} is `{registered}`\n  \
+         two branches probably each generated a migration: keep both migration files, \
+         register them in order, then regenerate the snapshot from the later one \
+         (or rebase one branch and run `tidemark generate --autogenerate` again)"
+    )]
+    SnapshotMismatch {
+        lib_rs: PathBuf,
+        snapshot: String,
+        registered: String,
+    },
+
+    #[error(
+        "{path}: {reason}\n  tidemark edits this file with a Rust parser; it expects the layout `sea-orm-migration init` writes (`mod m...;` items and a `vec![Box::new(m....::Migration), ...]` in `fn migrations()`)"
+    )]
+    UnreadableLib { path: PathBuf, reason: String },
+
+    #[error("column `{table}.{column}` has type {ty}, which tidemark cannot map yet; {hint}")]
+    UnsupportedType {
+        table: String,
+        column: String,
+        ty: String,
+        hint: &'static str,
+    },
+
+    #[error("{0}")]
+    InvalidEntities(String),
+
+    #[error("invalid {flag} value `{value}`: {reason}")]
+    InvalidArgument {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("{0}")]
+    Refused(String),
+
+    #[error("cannot reach the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sea_orm::DbErr,
+    },
+
+    #[error("database error while {context}: {source}")]
+    Database {
+        context: String,
+        #[source]
+        source: sea_orm::DbErr,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

@@ -1,0 +1,583 @@
+//! The commands over a workspace: `generate`, `check`, `diff`, `baseline`. Each runs
+//! extract -> diff -> plan -> render -> write, and only `write` touches files.
+
+use crate::diff::{self, Change, RenameCandidate, Renames};
+use crate::error::{Error, Result};
+use crate::extract::EntitySet;
+use crate::model::Schema;
+use crate::plan::{self, Backfills, Plan};
+use crate::registry;
+use crate::render;
+use crate::snapshot::Snapshot;
+use crate::workspace::Workspace;
+use crate::write;
+
+/// Asks a person to confirm a guess (a rename). Without a terminal nobody is asked.
+pub trait Questioner {
+    /// `None` when there is nobody to ask.
+    fn confirm(&mut self, question: &str) -> Option<bool>;
+}
+
+/// For scripts, CI and tests: never asks.
+pub struct NoTerminal;
+
+impl Questioner for NoTerminal {
+    fn confirm(&mut self, _question: &str) -> Option<bool> {
+        None
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    pub message: String,
+    /// Compare the entities with the snapshot; without it, write an empty migration.
+    pub autogenerate: bool,
+    pub renames: Renames,
+    pub backfills: Backfills,
+    pub allow_destructive: bool,
+    pub dry_run: bool,
+    /// The migration's timestamp (UTC).
+    pub now: chrono::NaiveDateTime,
+}
+
+/// What `generate` did.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    NoChanges,
+    Generated(Generated),
+}
+
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub module: String,
+    pub source: String,
+    /// One line per change, for a person.
+    pub summary: Vec<String>,
+    pub lossy_down: Vec<String>,
+    pub written: bool,
+}
+
+/// The recorded state: snapshot and registered migrations, checked against each other.
+struct State {
+    snapshot: Option<Snapshot>,
+    lib_source: String,
+    registered: Vec<String>,
+}
+
+impl State {
+    fn schema(&self) -> Schema {
+        self.snapshot
+            .as_ref()
+            .map(|s| s.schema.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn load_state(ws: &Workspace) -> Result<State> {
+    let lib_path = ws.lib_rs();
+    let lib_source = std::fs::read_to_string(&lib_path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::UnreadableLib {
+                path: lib_path.clone(),
+                reason: "not found; tidemark writes into a sea-orm-migration crate at \
+                         `migration/` (create one with `sea-orm-cli migrate init`)"
+                    .into(),
+            }
+        } else {
+            Error::io(&lib_path)(e)
+        }
+    })?;
+    let registered = registry::registered(&lib_source, &lib_path)?;
+    let snapshot = Snapshot::read(&ws.snapshot())?;
+    match (&snapshot, registered.last()) {
+        (Some(s), Some(last)) if &s.migration != last => {
+            return Err(Error::SnapshotMismatch {
+                lib_rs: lib_path,
+                snapshot: s.migration.clone(),
+                registered: last.clone(),
+            });
+        }
+        (Some(s), None) => {
+            return Err(Error::SnapshotMismatch {
+                lib_rs: lib_path,
+                snapshot: s.migration.clone(),
+                registered: "(none)".into(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(Error::Refused(format!(
+                "{} registers {} migration(s) but there is no {}: tidemark does not know what \
+                 schema they produce.\n  If the database they build matches your entities \
+                 today, record that as the starting point with `tidemark baseline`.",
+                ws.display(&lib_path),
+                registered.len(),
+                ws.display(&ws.snapshot())
+            )));
+        }
+        _ => {}
+    }
+    Ok(State {
+        snapshot,
+        lib_source,
+        registered,
+    })
+}
+
+/// Renames the entities announce with `renamed_from`, where the snapshot still has the old
+/// column and not the new one (once applied, the attribute is history and ignored).
+fn declared_renames(
+    extracted: &crate::extract::Extracted,
+    old: &Schema,
+    flags: &Renames,
+) -> Renames {
+    let mut renames = flags.clone();
+    for r in &extracted.renames {
+        let old_table_name = renames
+            .tables
+            .iter()
+            .find(|(_, to)| **to == r.table)
+            .map_or(r.table.clone(), |(from, _)| from.clone());
+        let Some(old_table) = old.table(&old_table_name) else {
+            continue;
+        };
+        if old_table.column(&r.from).is_some() && old_table.column(&r.to).is_none() {
+            renames
+                .columns
+                .entry((r.table.clone(), r.from.clone()))
+                .or_insert(r.to.clone());
+        }
+    }
+    renames
+}
+
+/// The changes between the snapshot and the entities, with renames resolved.
+pub struct Pending {
+    pub old: Schema,
+    pub new: Schema,
+    pub renames: Renames,
+    pub changes: Vec<Change>,
+}
+
+impl Pending {
+    pub fn summary(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .map(|c| plan::describe(c, &self.new))
+            .collect()
+    }
+}
+
+/// Computes what `generate --autogenerate` would write, asking about likely renames.
+pub fn pending(
+    ws: &Workspace,
+    entities: &EntitySet,
+    flags: &Renames,
+    asker: &mut dyn Questioner,
+) -> Result<Pending> {
+    let state = load_state(ws)?;
+    pending_from(&state, entities, flags, asker)
+}
+
+fn pending_from(
+    state: &State,
+    entities: &EntitySet,
+    flags: &Renames,
+    asker: &mut dyn Questioner,
+) -> Result<Pending> {
+    let old = state.schema();
+    let extracted = entities.extract()?;
+    let new = extracted.schema.clone();
+    validate_renames(flags, &old, &new)?;
+    let mut renames = declared_renames(&extracted, &old, flags);
+    let mut changes = diff::diff(&old, &new, &renames);
+    let mut asked = false;
+    for candidate in diff::rename_candidates(&changes) {
+        let question = match &candidate {
+            RenameCandidate::Table { from, to } => format!("Was table `{from}` renamed to `{to}`?"),
+            RenameCandidate::Column { table, from, to } => {
+                format!("Was column `{table}.{from}` renamed to `{table}.{to}`?")
+            }
+        };
+        if asker.confirm(&question) != Some(true) {
+            continue;
+        }
+        match candidate {
+            RenameCandidate::Table { from, to } => {
+                renames.tables.insert(from, to);
+            }
+            RenameCandidate::Column { table, from, to } => {
+                renames.columns.insert((table, from), to);
+            }
+        }
+        asked = true;
+    }
+    if asked {
+        changes = diff::diff(&old, &new, &renames);
+    }
+    Ok(Pending {
+        old,
+        new,
+        renames,
+        changes,
+    })
+}
+
+fn validate_renames(flags: &Renames, old: &Schema, new: &Schema) -> Result<()> {
+    for (from, to) in &flags.tables {
+        if old.table(from).is_none() {
+            return Err(Error::InvalidArgument {
+                flag: "--rename-table",
+                value: format!("{from}={to}"),
+                reason: format!("the snapshot has no table `{from}`"),
+            });
+        }
+        if new.table(to).is_none() {
+            return Err(Error::InvalidArgument {
+                flag: "--rename-table",
+                value: format!("{from}={to}"),
+                reason: format!("no entity defines table `{to}`"),
+            });
+        }
+    }
+    for ((table, from), to) in &flags.columns {
+        let old_table = flags
+            .tables
+            .iter()
+            .find(|(_, t)| *t == table)
+            .map_or(table.as_str(), |(f, _)| f.as_str());
+        if old.table(old_table).and_then(|t| t.column(from)).is_none() {
+            return Err(Error::InvalidArgument {
+                flag: "--rename-column",
+                value: format!("{table}.{from}={to}"),
+                reason: format!("the snapshot has no column `{old_table}.{from}`"),
+            });
+        }
+        if new.table(table).and_then(|t| t.column(to)).is_none() {
+            return Err(Error::InvalidArgument {
+                flag: "--rename-column",
+                value: format!("{table}.{from}={to}"),
+                reason: format!("the entities have no column `{table}.{to}`"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `generate`: writes the next migration, registers it, records the snapshot.
+pub fn generate(
+    ws: &Workspace,
+    entities: &EntitySet,
+    opts: &GenerateOptions,
+    asker: &mut dyn Questioner,
+) -> Result<Outcome> {
+    let state = load_state(ws)?;
+    let module = module_name(&opts.now, &opts.message, &state.registered)?;
+
+    let (source, summary, lossy_down, schema) = if opts.autogenerate {
+        let pending = pending_from(&state, entities, &opts.renames, asker)?;
+        if pending.changes.is_empty() {
+            return Ok(Outcome::NoChanges);
+        }
+        refuse_hazards(&pending, opts.allow_destructive)?;
+        check_backfills(&opts.backfills, &pending)?;
+        let plan: Plan = plan::plan(
+            &pending.old,
+            &pending.new,
+            &pending.changes,
+            &opts.backfills,
+        )?;
+        let summary = pending.summary();
+        let source = render::rustfmt(
+            &render::render_migration(&opts.message, &summary, &plan, &pending.old, &pending.new),
+            &ws.root,
+        );
+        (source, summary, plan.lossy_down, pending.new)
+    } else {
+        let source = render::rustfmt(&render::render_empty_migration(&opts.message), &ws.root);
+        (source, Vec::new(), Vec::new(), state.schema())
+    };
+
+    let mut generated = Generated {
+        module: module.clone(),
+        source,
+        summary,
+        lossy_down,
+        written: false,
+    };
+    if opts.dry_run {
+        return Ok(Outcome::Generated(generated));
+    }
+    write_generated(ws, &state, &module, &generated.source, schema)?;
+    generated.written = true;
+    Ok(Outcome::Generated(generated))
+}
+
+/// Writes a new migration, registers it, and records its snapshot: all or nothing.
+fn write_generated(
+    ws: &Workspace,
+    state: &State,
+    module: &str,
+    source: &str,
+    schema: Schema,
+) -> Result<()> {
+    let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
+    let snapshot = Snapshot::new(module.to_owned(), schema);
+    let migration_path = ws.migration_file(module);
+    if migration_path.exists() {
+        return Err(Error::Refused(format!(
+            "{} already exists",
+            ws.display(&migration_path)
+        )));
+    }
+    let history = ws.history_snapshot(module);
+    if let Some(dir) = history.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    }
+    write::write_all(&[
+        (migration_path, source.to_owned()),
+        (ws.lib_rs(), lib_source),
+        (history, snapshot.to_json()),
+        (ws.snapshot(), snapshot.to_json()),
+    ])
+}
+
+/// `drift --write-migration`: a migration that brings a drifted database (`live`, whose last
+/// applied migration is `applied`) back to the snapshot. The snapshot itself does not change.
+pub fn reconcile(
+    ws: &Workspace,
+    live: &Schema,
+    applied: &str,
+    backend: crate::backend::Backend,
+    opts: &GenerateOptions,
+) -> Result<Outcome> {
+    let state = load_state(ws)?;
+    let head = state.registered.last().cloned().unwrap_or_default();
+    if applied != head {
+        return Err(Error::Refused(format!(
+            "the database's last applied migration is `{applied}`, but the last registered one is \
+             `{head}`: apply the pending migrations first (`cargo run -p migration -- up`), then \
+             check for drift again"
+        )));
+    }
+    let expected = state.schema();
+    let changes = reconciliation_changes(live, &expected, backend);
+    if changes.is_empty() {
+        return Ok(Outcome::NoChanges);
+    }
+    let pending = Pending {
+        old: live.clone(),
+        new: expected.clone(),
+        renames: Renames::default(),
+        changes,
+    };
+    refuse_hazards(&pending, opts.allow_destructive)?;
+    let plan = plan::plan_reconciliation(live, &expected, &pending.changes, &opts.backfills)?;
+    let summary = pending.summary();
+    let module = module_name(&opts.now, &opts.message, &state.registered)?;
+    let message = format!(
+        "{} (reconciles drift found on {})",
+        opts.message,
+        backend.name()
+    );
+    let source = render::rustfmt(
+        &render::render_migration(&message, &summary, &plan, live, &expected),
+        &ws.root,
+    );
+    let mut generated = Generated {
+        module: module.clone(),
+        source,
+        summary,
+        lossy_down: plan.lossy_down,
+        written: false,
+    };
+    if !opts.dry_run {
+        write_generated(ws, &state, &module, &generated.source, expected)?;
+        generated.written = true;
+    }
+    Ok(Outcome::Generated(generated))
+}
+
+/// The changes that take `live` to `expected`, found on their normalised forms (so that type
+/// spellings do not count) and carried back to the typed objects that rendering needs.
+fn reconciliation_changes(
+    live: &Schema,
+    expected: &Schema,
+    backend: crate::backend::Backend,
+) -> Vec<Change> {
+    use crate::introspect::normalize;
+    let (live_n, expected_n) = (normalize(live, backend), normalize(expected, backend));
+    let column = |schema: &Schema, table: &str, name: &str| {
+        schema.table(table).and_then(|t| t.column(name)).cloned()
+    };
+    let same_ends = |a: &crate::model::ForeignKey, b: &crate::model::ForeignKey| {
+        a.columns == b.columns && a.ref_table == b.ref_table && a.ref_columns == b.ref_columns
+    };
+    diff::diff(&live_n, &expected_n, &Renames::default())
+        .into_iter()
+        .map(|change| match change {
+            Change::CreateTable(t) => Change::CreateTable(expected.tables[&t.name].clone()),
+            Change::DropTable(t) => Change::DropTable(live.tables[&t.name].clone()),
+            Change::AddColumn { table, column: c } => {
+                let c = column(expected, &table, &c.name).unwrap_or(c);
+                Change::AddColumn { table, column: c }
+            }
+            Change::DropColumn { table, column: c } => {
+                let c = column(live, &table, &c.name).unwrap_or(c);
+                Change::DropColumn { table, column: c }
+            }
+            Change::AlterColumn { table, from, to } => {
+                let from = column(live, &table, &from.name).unwrap_or(from);
+                let to = column(expected, &table, &to.name).unwrap_or(to);
+                Change::AlterColumn { table, from, to }
+            }
+            Change::AddForeignKey { table, foreign_key } => {
+                let typed = expected
+                    .table(&table)
+                    .and_then(|t| {
+                        t.foreign_keys
+                            .values()
+                            .find(|fk| same_ends(fk, &foreign_key))
+                    })
+                    .cloned()
+                    .unwrap_or(foreign_key);
+                Change::AddForeignKey {
+                    table,
+                    foreign_key: typed,
+                }
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// `baseline`: records the entities as the schema the registered migrations already produce.
+pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
+    let lib_path = ws.lib_rs();
+    let lib_source = std::fs::read_to_string(&lib_path).map_err(Error::io(&lib_path))?;
+    let registered = registry::registered(&lib_source, &lib_path)?;
+    let Some(last) = registered.last() else {
+        return Err(Error::Refused(
+            "there are no registered migrations to baseline; run `tidemark generate \
+             --autogenerate -m \"initial\"` to write the first one"
+                .into(),
+        ));
+    };
+    if ws.snapshot().exists() {
+        return Err(Error::Refused(format!(
+            "{} already exists; a baseline is only for a workspace without one",
+            ws.display(&ws.snapshot())
+        )));
+    }
+    let snapshot = Snapshot::new(last.clone(), entities.extract()?.schema);
+    let history = ws.history_snapshot(last);
+    if let Some(dir) = history.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    }
+    write::write_all(&[
+        (history, snapshot.to_json()),
+        (ws.snapshot(), snapshot.to_json()),
+    ])?;
+    Ok(last.clone())
+}
+
+fn refuse_hazards(pending: &Pending, allowed: bool) -> Result<()> {
+    let hazards = plan::hazards(&pending.changes);
+    if hazards.is_empty() || allowed {
+        return Ok(());
+    }
+    let mut text = String::from(
+        "refusing to write a migration that destroys data (pass --allow-destructive once you \
+         are sure):",
+    );
+    for h in &hazards {
+        text.push_str(&format!("\n  - {}\n    safer: {}", h.what, h.safer));
+    }
+    Err(Error::Refused(text))
+}
+
+fn check_backfills(backfills: &Backfills, pending: &Pending) -> Result<()> {
+    for (table, column) in backfills.keys() {
+        if pending
+            .new
+            .table(table)
+            .and_then(|t| t.column(column))
+            .is_none()
+        {
+            return Err(Error::InvalidArgument {
+                flag: "--backfill",
+                value: format!("{table}.{column}=..."),
+                reason: format!("the entities have no column `{table}.{column}`"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `mYYYYMMDD_HHMMSS_<slug>`, later than every registered migration so the order holds even
+/// when the clock is behind.
+fn module_name(
+    now: &chrono::NaiveDateTime,
+    message: &str,
+    registered: &[String],
+) -> Result<String> {
+    let slug = slug(message);
+    if slug.is_empty() {
+        return Err(Error::InvalidArgument {
+            flag: "-m",
+            value: message.to_owned(),
+            reason: "the message needs at least one letter or digit; it names the migration".into(),
+        });
+    }
+    let mut at = *now;
+    loop {
+        let stamp = at.format("%Y%m%d_%H%M%S").to_string();
+        let name = format!("m{stamp}_{slug}");
+        let later = registered
+            .iter()
+            .all(|r| r.get(..16).is_none_or(|p| p < &name[..16]));
+        if later {
+            return Ok(name);
+        }
+        at += chrono::Duration::seconds(1);
+    }
+}
+
+fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let mut out: String = out.trim_end_matches('_').chars().take(48).collect();
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_identifier_safe() {
+        assert_eq!(slug("Add user full_name!"), "add_user_full_name");
+        assert_eq!(slug("  --  "), "");
+    }
+
+    #[test]
+    fn module_names_sort_after_existing_ones() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let existing = vec!["m20260101_000000_first".to_owned()];
+        assert_eq!(
+            module_name(&now, "next", &existing).unwrap(),
+            "m20260101_000001_next"
+        );
+    }
+}

@@ -1,0 +1,1323 @@
+//! [`Change`]s -> [`Plan`]: *how* to apply them on each backend.
+//!
+//! Diff says what changed; planning decides the order (dependencies first, drops last, foreign
+//! key cycles broken), the statements per backend, and where a backend cannot do a change
+//! directly (SQLite's `ALTER TABLE` cannot alter a column, so the table is rebuilt). It also
+//! finds the changes that destroy data, which the CLI refuses without consent.
+
+use crate::backend::{self, Backend};
+use crate::diff::{self, Change};
+use crate::error::{Error, Result};
+use crate::model::{Column, ColumnType, DefaultValue, EnumType, ForeignKey, Index, Schema, Table};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Backfill expressions for new NOT NULL columns, by (table, column).
+pub type Backfills = BTreeMap<(String, String), String>;
+
+/// A migration's `up` and `down`, step by step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub up: Vec<Step>,
+    pub down: Vec<Step>,
+    /// What `down` cannot give back (dropped data comes back empty).
+    pub lossy_down: Vec<String>,
+}
+
+/// One logical change with the statements each backend runs for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// A person's description, rendered as the comment above the code.
+    pub summary: String,
+    /// Run the step only when this holds (reconciliation migrations, which must also pass over
+    /// databases that never drifted).
+    pub guard: Option<Guard>,
+    pub sqlite: Vec<Op>,
+    pub postgres: Vec<Op>,
+    pub mysql: Vec<Op>,
+}
+
+impl Step {
+    fn everywhere(summary: String, ops: Vec<Op>) -> Step {
+        Step {
+            summary,
+            guard: None,
+            sqlite: ops.clone(),
+            postgres: ops.clone(),
+            mysql: ops,
+        }
+    }
+
+    pub fn ops(&self, backend: Backend) -> &[Op] {
+        match backend {
+            Backend::Sqlite => &self.sqlite,
+            Backend::Postgres => &self.postgres,
+            Backend::Mysql => &self.mysql,
+        }
+    }
+}
+
+/// A condition on the live schema, checked when the migration runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Guard {
+    TableExists(String, bool),
+    ColumnExists(String, String, bool),
+    IndexExists(String, String, bool),
+}
+
+/// One statement (or one runtime helper call) in a migration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    CreateEnumType(EnumType),
+    AddEnumValue {
+        name: String,
+        value: String,
+    },
+    DropEnumType(String),
+    /// `CREATE TABLE` without the foreign keys named in `skip_foreign_keys` (added later, to
+    /// break a cycle).
+    CreateTable {
+        table: Table,
+        skip_foreign_keys: Vec<String>,
+    },
+    DropTable(String),
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    /// MySQL's `MODIFY COLUMN` with the full definition.
+    ModifyColumn {
+        table: String,
+        column: Column,
+    },
+    /// PostgreSQL's targeted `ALTER COLUMN ... TYPE / SET NOT NULL / SET DEFAULT`, one
+    /// statement each, for the parts flagged.
+    AlterColumnParts {
+        table: String,
+        column: Column,
+        ty: bool,
+        nullable: bool,
+        default: bool,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+    },
+    DropIndex {
+        table: String,
+        name: String,
+    },
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    DropForeignKey {
+        table: String,
+        name: String,
+    },
+    /// MySQL: drop the key and the index MySQL created to back it.
+    DropForeignKeyAndIndex {
+        table: String,
+        name: String,
+    },
+    /// Backend-specific SQL for what sea-query has no builder for, written by the planner.
+    Sql(String),
+    /// SQLite: rebuild the table into `table`'s definition, copying rows.
+    RebuildTable {
+        table: Table,
+        backfills: Vec<(String, String)>,
+    },
+}
+
+/// A change that destroys data, with the safer sequence a careful person would use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hazard {
+    pub what: String,
+    pub safer: String,
+}
+
+/// Plans `changes` (which take `old` to `new`) in both directions.
+/// Plans a reconciliation: `changes` take a drifted database (`live`) back to the snapshot.
+///
+/// The migration is registered like any other, so it also runs on databases that never
+/// drifted: each step that adds or drops a table, column or index runs only when the database
+/// is in the drifted state. `down` does nothing, because the drift was never part of the
+/// migration history.
+pub fn plan_reconciliation(
+    live: &Schema,
+    snapshot: &Schema,
+    changes: &[Change],
+    backfills: &Backfills,
+) -> Result<Plan> {
+    let up = plan_direction(live, snapshot, changes, backfills, Direction::Reconcile)?;
+    Ok(Plan {
+        up,
+        down: Vec::new(),
+        lossy_down: vec![
+            "`down` does nothing: the drift this migration removes was never part of the migration history".into(),
+        ],
+    })
+}
+
+fn reconcile_guard(change: &Change) -> Option<Guard> {
+    Some(match change {
+        Change::CreateTable(t) => Guard::TableExists(t.name.clone(), false),
+        Change::DropTable(t) => Guard::TableExists(t.name.clone(), true),
+        Change::AddColumn { table, column } => {
+            Guard::ColumnExists(table.clone(), column.name.clone(), false)
+        }
+        Change::DropColumn { table, column } => {
+            Guard::ColumnExists(table.clone(), column.name.clone(), true)
+        }
+        Change::CreateIndex { table, index } => {
+            Guard::IndexExists(table.clone(), index.name.clone(), false)
+        }
+        Change::DropIndex { table, index } => {
+            Guard::IndexExists(table.clone(), index.name.clone(), true)
+        }
+        _ => return None,
+    })
+}
+
+pub fn plan(old: &Schema, new: &Schema, changes: &[Change], backfills: &Backfills) -> Result<Plan> {
+    let up = plan_direction(old, new, changes, backfills, Direction::Up)?;
+    let reversed = diff::reverse(changes);
+    let mut lossy_down = Vec::new();
+    let mut down_backfills = Backfills::new();
+    for change in &reversed {
+        match change {
+            Change::AddColumn { table, column } => {
+                lossy_down.push(format!(
+                    "column `{table}.{}` comes back without the values `up` dropped",
+                    column.name
+                ));
+                if !column.nullable && column.default.is_none() {
+                    down_backfills.insert(
+                        (table.clone(), column.name.clone()),
+                        placeholder(&column.ty, old),
+                    );
+                }
+            }
+            Change::CreateTable(t) => {
+                lossy_down.push(format!("table `{}` comes back empty", t.name));
+            }
+            Change::AlterEnum { from, to } => {
+                for gone in from.values.iter().filter(|v| !to.values.contains(v)) {
+                    lossy_down.push(format!(
+                        "rows holding `{}` value `{gone}` make `down` fail",
+                        to.name
+                    ));
+                }
+            }
+            Change::AlterColumn { table, from, to } if from.ty.narrows_to(&to.ty) => {
+                lossy_down.push(format!(
+                    "`{table}.{}` narrows back from {} to {}: values that no longer fit make `down` fail",
+                    to.name,
+                    from.ty.describe(),
+                    to.ty.describe()
+                ));
+            }
+            _ => {}
+        }
+    }
+    let down = plan_direction(new, old, &reversed, &down_backfills, Direction::Down)?;
+    Ok(Plan {
+        up,
+        down,
+        lossy_down,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+    /// `up` of a reconciliation migration: guarded steps.
+    Reconcile,
+}
+
+/// Where a change runs within a migration. Foreign keys and indexes come off before the
+/// objects they depend on change, tables are created parents first and dropped children
+/// first, and new indexes and foreign keys go on last, once everything they name exists.
+fn phase(change: &Change) -> u8 {
+    match change {
+        Change::DropForeignKey { .. } => 0,
+        Change::DropIndex { .. } => 1,
+        Change::CreateEnum(_) | Change::AlterEnum { .. } => 2,
+        Change::RenameTable { .. } => 3,
+        Change::RenameColumn { .. } => 4,
+        Change::CreateTable(_) => 5,
+        Change::AddColumn { .. } => 6,
+        Change::AlterColumn { .. }
+        | Change::AlterPrimaryKey { .. }
+        | Change::AlterTableComment { .. } => 7,
+        Change::DropColumn { .. } => 8,
+        Change::DropTable(_) => 9,
+        Change::DropEnum(_) => 10,
+        Change::CreateIndex { .. } => 11,
+        Change::AddForeignKey { .. } => 12,
+    }
+}
+
+/// SQLite table rebuilds run after columns are added, altered and dropped and before tables
+/// are dropped: by then renames are done and every table a new foreign key names exists.
+const SQLITE_REBUILD_PHASE: u8 = 9;
+
+fn plan_direction(
+    from: &Schema,
+    to: &Schema,
+    changes: &[Change],
+    backfills: &Backfills,
+    direction: Direction,
+) -> Result<Vec<Step>> {
+    let mut ordered: Vec<&Change> = changes.iter().collect();
+    ordered.sort_by_key(|c| phase(c));
+    let ordered = order_tables(ordered);
+    let deferred = deferred_foreign_keys(&ordered);
+
+    let created: BTreeSet<&str> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let rebuilds = sqlite_rebuilds(&ordered, from, to, backfills, &created);
+
+    let mut steps = Vec::new();
+    let mut rebuilt = false;
+    for change in &ordered {
+        if !rebuilt && phase(change) >= SQLITE_REBUILD_PHASE {
+            steps.extend(rebuild_steps(&rebuilds, to));
+            steps.extend(cycle_drops(&ordered, to));
+            rebuilt = true;
+        }
+        let mut step = plan_change(change, from, to, backfills, &deferred, direction)?;
+        if direction == Direction::Reconcile {
+            step.guard = reconcile_guard(change);
+        }
+        if let Some(table) = change.table()
+            && rebuilds.contains_key(table)
+            && !matches!(
+                change,
+                Change::RenameTable { .. }
+                    | Change::RenameColumn { .. }
+                    | Change::CreateTable(_)
+                    | Change::DropTable(_)
+            )
+        {
+            step.sqlite.clear();
+        }
+        steps.push(step);
+    }
+    if !rebuilt {
+        steps.extend(rebuild_steps(&rebuilds, to));
+    }
+    for (table, name) in &deferred {
+        let Some(foreign_key) = to.table(table).and_then(|t| t.foreign_keys.get(name)) else {
+            continue;
+        };
+        let op = Op::AddForeignKey {
+            table: table.clone(),
+            foreign_key: foreign_key.clone(),
+        };
+        let change = Change::AddForeignKey {
+            table: table.clone(),
+            foreign_key: foreign_key.clone(),
+        };
+        steps.push(Step {
+            guard: None,
+            summary: format!(
+                "{} (left out of CREATE TABLE: the new tables reference each other)",
+                describe(&change, to)
+            ),
+            // SQLite does not check a foreign key's target at CREATE TABLE, so there the key
+            // stayed in the table definition.
+            sqlite: vec![],
+            postgres: vec![op.clone()],
+            mysql: vec![op],
+        });
+    }
+    Ok(steps)
+}
+
+/// Creates parents before children and drops children before parents.
+fn order_tables(ordered: Vec<&Change>) -> Vec<&Change> {
+    let mut out = Vec::with_capacity(ordered.len());
+    let mut i = 0;
+    while i < ordered.len() {
+        let p = phase(ordered[i]);
+        let mut j = i;
+        while j < ordered.len() && phase(ordered[j]) == p {
+            j += 1;
+        }
+        let group = &ordered[i..j];
+        match ordered[i] {
+            Change::CreateTable(_) => out.extend(topo_sort(group, false)),
+            Change::DropTable(_) => out.extend(topo_sort(group, true)),
+            _ => out.extend_from_slice(group),
+        }
+        i = j;
+    }
+    out
+}
+
+fn table_of(change: &Change) -> &Table {
+    match change {
+        Change::CreateTable(t) | Change::DropTable(t) => t,
+        _ => unreachable!("only table creations and drops are sorted"),
+    }
+}
+
+/// Orders table creations so that referenced tables come first (reverse for drops); tables in
+/// a cycle keep their alphabetical order and the cycle's foreign keys are deferred.
+fn topo_sort<'a>(group: &[&'a Change], reverse: bool) -> Vec<&'a Change> {
+    let names: BTreeSet<&str> = group.iter().map(|c| table_of(c).name.as_str()).collect();
+    let mut placed: Vec<&'a Change> = Vec::new();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    while placed.len() < group.len() {
+        let ready = group.iter().find(|c| {
+            let t = table_of(c);
+            !done.contains(t.name.as_str())
+                && t.foreign_keys.values().all(|fk| {
+                    fk.ref_table == t.name
+                        || !names.contains(fk.ref_table.as_str())
+                        || done.contains(fk.ref_table.as_str())
+                })
+        });
+        // In a cycle nothing is ready: place the first remaining table.
+        let next = ready.copied().unwrap_or_else(|| {
+            *group
+                .iter()
+                .find(|c| !done.contains(table_of(c).name.as_str()))
+                .expect("a table remains")
+        });
+        done.insert(table_of(next).name.as_str());
+        placed.push(next);
+    }
+    if reverse {
+        placed.reverse();
+    }
+    placed
+}
+
+/// Foreign keys of created tables that point at a table created later in the same
+/// migration (a cycle): they are left out of `CREATE TABLE` and added at the end.
+fn deferred_foreign_keys(ordered: &[&Change]) -> BTreeSet<(String, String)> {
+    let mut deferred = BTreeSet::new();
+    let created: Vec<&Table> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    for (i, table) in created.iter().enumerate() {
+        for fk in table.foreign_keys.values() {
+            if created[i + 1..]
+                .iter()
+                .any(|later| later.name == fk.ref_table)
+            {
+                deferred.insert((table.name.clone(), fk.name.clone()));
+            }
+        }
+    }
+    deferred
+}
+
+/// Dropped tables that reference each other: a table dropped later still holds a foreign key
+/// to one dropped earlier, which PostgreSQL and MySQL refuse. Those keys come off first.
+fn cycle_drops(ordered: &[&Change], to: &Schema) -> Vec<Step> {
+    let dropped: Vec<&Table> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let mut steps = Vec::new();
+    for (i, later) in dropped.iter().enumerate() {
+        for fk in later.foreign_keys.values() {
+            if dropped[..i]
+                .iter()
+                .any(|earlier| earlier.name == fk.ref_table)
+            {
+                let change = Change::DropForeignKey {
+                    table: later.name.clone(),
+                    foreign_key: fk.clone(),
+                };
+                let op = Op::DropForeignKey {
+                    table: later.name.clone(),
+                    name: fk.name.clone(),
+                };
+                steps.push(Step {
+                    guard: None,
+                    summary: format!(
+                        "{} (the dropped tables reference each other)",
+                        describe(&change, to)
+                    ),
+                    sqlite: vec![],
+                    postgres: vec![op.clone()],
+                    mysql: vec![op],
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// Tables that SQLite must rebuild, each with why and with its backfills.
+struct Rebuild {
+    reasons: Vec<String>,
+    backfills: Vec<(String, String)>,
+}
+
+fn sqlite_rebuilds(
+    ordered: &[&Change],
+    from: &Schema,
+    to: &Schema,
+    backfills: &Backfills,
+    created: &BTreeSet<&str>,
+) -> BTreeMap<String, Rebuild> {
+    let mut rebuilds: BTreeMap<String, Rebuild> = BTreeMap::new();
+    let mut need = |table: &str, reason: String| {
+        rebuilds
+            .entry(table.to_owned())
+            .or_insert_with(|| Rebuild {
+                reasons: Vec::new(),
+                backfills: Vec::new(),
+            })
+            .reasons
+            .push(reason);
+    };
+    for change in ordered {
+        match change {
+            Change::AddColumn { table, column } => {
+                if backfills.contains_key(&(table.clone(), column.name.clone())) {
+                    need(
+                        table,
+                        format!("fill the new NOT NULL column `{}`", column.name),
+                    );
+                } else if !backend::sqlite_can_add_column(column) {
+                    need(
+                        table,
+                        format!("add column `{}`, which ADD COLUMN cannot", column.name),
+                    );
+                }
+            }
+            Change::DropColumn { table, column } => {
+                let constrained =
+                    old_table(from, to, table).is_some_and(|t| t.is_constrained(&column.name));
+                if constrained {
+                    need(
+                        table,
+                        format!("drop `{}`, which a key or index uses", column.name),
+                    );
+                }
+            }
+            Change::AlterColumn {
+                table,
+                from: before,
+                to: after,
+            } if backend::sqlite_stores_differently(before, after, from, to) => {
+                need(table, format!("alter column `{}`", after.name));
+            }
+            Change::AlterPrimaryKey { table, .. } => need(table, "change the primary key".into()),
+            Change::AddForeignKey { table, foreign_key } if !created.contains(table.as_str()) => {
+                need(table, format!("add foreign key `{}`", foreign_key.name));
+            }
+            Change::DropForeignKey { table, foreign_key } => {
+                need(table, format!("drop foreign key `{}`", foreign_key.name));
+            }
+            _ => {}
+        }
+    }
+    for (table, rebuild) in rebuilds.iter_mut() {
+        for ((t, column), sql) in backfills {
+            if t != table {
+                continue;
+            }
+            let Some(after) = to.table(t).and_then(|t| t.column(column)) else {
+                continue;
+            };
+            let existed = old_table(from, to, t)
+                .and_then(|old| old.column(column))
+                .is_some();
+            let expr = if existed {
+                format!("COALESCE(\"{}\", {sql})", after.name)
+            } else {
+                sql.clone()
+            };
+            rebuild.backfills.push((column.clone(), expr));
+        }
+    }
+    rebuilds
+}
+
+/// The table as it was before this migration, looked up under its new name.
+fn old_table<'a>(from: &'a Schema, _to: &Schema, name: &str) -> Option<&'a Table> {
+    from.table(name)
+}
+
+fn rebuild_steps(rebuilds: &BTreeMap<String, Rebuild>, to: &Schema) -> Vec<Step> {
+    rebuilds
+        .iter()
+        .filter_map(|(name, rebuild)| {
+            let table = to.table(name)?.clone();
+            Some(Step {
+                guard: None,
+                summary: format!(
+                    "SQLite's ALTER TABLE cannot {}: rebuild `{name}` with its new definition, keeping its rows",
+                    rebuild.reasons.join(", ")
+                ),
+                sqlite: vec![Op::RebuildTable { table, backfills: rebuild.backfills.clone() }],
+                postgres: vec![],
+                mysql: vec![],
+            })
+        })
+        .collect()
+}
+
+fn plan_change(
+    change: &Change,
+    from: &Schema,
+    to: &Schema,
+    backfills: &Backfills,
+    deferred: &BTreeSet<(String, String)>,
+    direction: Direction,
+) -> Result<Step> {
+    let summary = describe(change, to);
+    Ok(match change {
+        Change::CreateEnum(e) => Step {
+            summary,
+            guard: None,
+            sqlite: vec![],
+            postgres: vec![Op::CreateEnumType(e.clone())],
+            mysql: vec![],
+        },
+        Change::DropEnum(e) => Step {
+            summary,
+            guard: None,
+            sqlite: vec![],
+            postgres: vec![Op::DropEnumType(e.name.clone())],
+            mysql: vec![],
+        },
+        Change::AlterEnum {
+            from: before,
+            to: after,
+        } => {
+            let columns = enum_columns(to, &after.name);
+            let appended = after.values.starts_with(&before.values);
+            let postgres = if appended {
+                after.values[before.values.len()..]
+                    .iter()
+                    .map(|v| Op::AddEnumValue {
+                        name: after.name.clone(),
+                        value: v.clone(),
+                    })
+                    .collect()
+            } else {
+                sql::pg_recreate_enum(before, after, &columns)
+                    .into_iter()
+                    .map(Op::Sql)
+                    .collect()
+            };
+            let mysql = columns
+                .into_iter()
+                .map(|(table, column)| Op::ModifyColumn { table, column })
+                .collect();
+            Step {
+                summary,
+                guard: None,
+                sqlite: vec![],
+                postgres,
+                mysql,
+            }
+        }
+        Change::CreateTable(table) => {
+            let skip: Vec<String> = table
+                .foreign_keys
+                .keys()
+                .filter(|fk| deferred.contains(&(table.name.clone(), (*fk).clone())))
+                .cloned()
+                .collect();
+            let mut ops = vec![Op::CreateTable {
+                table: table.clone(),
+                skip_foreign_keys: skip.clone(),
+            }];
+            let mut sqlite = vec![Op::CreateTable {
+                table: table.clone(),
+                skip_foreign_keys: vec![],
+            }];
+            for index in table.indexes.values() {
+                let op = Op::CreateIndex {
+                    table: table.name.clone(),
+                    index: index.clone(),
+                };
+                ops.push(op.clone());
+                sqlite.push(op);
+            }
+            Step {
+                summary,
+                guard: None,
+                sqlite,
+                postgres: ops.clone(),
+                mysql: ops,
+            }
+        }
+        Change::DropTable(table) => {
+            Step::everywhere(summary, vec![Op::DropTable(table.name.clone())])
+        }
+        Change::RenameTable { from: a, to: b } => Step::everywhere(
+            summary,
+            vec![Op::RenameTable {
+                from: a.clone(),
+                to: b.clone(),
+            }],
+        ),
+        Change::RenameColumn {
+            table,
+            from: a,
+            to: b,
+        } => Step::everywhere(
+            summary,
+            vec![Op::RenameColumn {
+                table: table.clone(),
+                from: a.clone(),
+                to: b.clone(),
+            }],
+        ),
+        Change::AddColumn { table, column } => {
+            let key = (table.clone(), column.name.clone());
+            let needs_value = !column.nullable && column.default.is_none();
+            match backfills.get(&key) {
+                Some(sql) => {
+                    let nullable = Column {
+                        nullable: true,
+                        ..column.clone()
+                    };
+                    Step {
+                        summary,
+                        guard: None,
+                        sqlite: vec![],
+                        postgres: vec![
+                            Op::AddColumn {
+                                table: table.clone(),
+                                column: nullable.clone(),
+                            },
+                            Op::Sql(sql::backfill(Backend::Postgres, table, &column.name, sql)),
+                            Op::AlterColumnParts {
+                                table: table.clone(),
+                                column: column.clone(),
+                                ty: false,
+                                nullable: true,
+                                default: false,
+                            },
+                        ],
+                        mysql: vec![
+                            Op::AddColumn {
+                                table: table.clone(),
+                                column: nullable,
+                            },
+                            Op::Sql(sql::backfill(Backend::Mysql, table, &column.name, sql)),
+                            Op::ModifyColumn {
+                                table: table.clone(),
+                                column: column.clone(),
+                            },
+                        ],
+                    }
+                }
+                None if needs_value && direction != Direction::Down => {
+                    return Err(Error::Refused(format!(
+                        "column `{table}.{}` is NOT NULL without a default, and `{table}` may \
+                         already hold rows that have no value for it.\n  \
+                         Give the value existing rows get: --backfill {table}.{}=<SQL expression> \
+                         (for example --backfill {table}.{}=\"''\"), or declare a default_value, \
+                         or make the field an Option first and tighten it in a later migration.",
+                        column.name, column.name, column.name
+                    )));
+                }
+                None => Step::everywhere(
+                    summary,
+                    vec![Op::AddColumn {
+                        table: table.clone(),
+                        column: column.clone(),
+                    }],
+                ),
+            }
+        }
+        Change::DropColumn { table, column } => Step::everywhere(
+            summary,
+            vec![Op::DropColumn {
+                table: table.clone(),
+                column: column.name.clone(),
+            }],
+        ),
+        Change::AlterColumn {
+            table,
+            from: before,
+            to: after,
+        } => plan_alter_column(summary, table, before, after, from, to, backfills),
+        Change::AlterPrimaryKey {
+            table, to: columns, ..
+        } => Step {
+            summary,
+            guard: None,
+            sqlite: vec![],
+            postgres: sql::set_primary_key(Backend::Postgres, table, columns)
+                .into_iter()
+                .map(Op::Sql)
+                .collect(),
+            mysql: sql::set_primary_key(Backend::Mysql, table, columns)
+                .into_iter()
+                .map(Op::Sql)
+                .collect(),
+        },
+        Change::CreateIndex { table, index } => Step::everywhere(
+            summary,
+            vec![Op::CreateIndex {
+                table: table.clone(),
+                index: index.clone(),
+            }],
+        ),
+        Change::DropIndex { table, index } => Step::everywhere(
+            summary,
+            vec![Op::DropIndex {
+                table: table.clone(),
+                name: index.name.clone(),
+            }],
+        ),
+        Change::AddForeignKey { table, foreign_key } => {
+            let op = Op::AddForeignKey {
+                table: table.clone(),
+                foreign_key: foreign_key.clone(),
+            };
+            Step {
+                summary,
+                guard: None,
+                sqlite: vec![],
+                postgres: vec![op.clone()],
+                mysql: vec![op],
+            }
+        }
+        Change::DropForeignKey { table, foreign_key } => Step {
+            summary,
+            guard: None,
+            sqlite: vec![],
+            postgres: vec![Op::DropForeignKey {
+                table: table.clone(),
+                name: foreign_key.name.clone(),
+            }],
+            mysql: vec![Op::DropForeignKeyAndIndex {
+                table: table.clone(),
+                name: foreign_key.name.clone(),
+            }],
+        },
+        Change::AlterTableComment {
+            table, to: comment, ..
+        } => Step {
+            summary,
+            guard: None,
+            sqlite: vec![],
+            postgres: vec![Op::Sql(sql::comment_on_table(
+                Backend::Postgres,
+                table,
+                comment.as_deref(),
+            ))],
+            mysql: vec![Op::Sql(sql::comment_on_table(
+                Backend::Mysql,
+                table,
+                comment.as_deref(),
+            ))],
+        },
+    })
+}
+
+fn plan_alter_column(
+    summary: String,
+    table: &str,
+    before: &Column,
+    after: &Column,
+    from: &Schema,
+    to: &Schema,
+    backfills: &Backfills,
+) -> Step {
+    let mut postgres = Vec::new();
+    let mut mysql = Vec::new();
+    if let Some(sql) = backfills.get(&(table.to_owned(), after.name.clone()))
+        && before.nullable
+        && !after.nullable
+    {
+        postgres.push(Op::Sql(sql::backfill(
+            Backend::Postgres,
+            table,
+            &after.name,
+            sql,
+        )));
+        mysql.push(Op::Sql(sql::backfill(
+            Backend::Mysql,
+            table,
+            &after.name,
+            sql,
+        )));
+    }
+    let ty = backend::physical_type(&before.ty, from, Backend::Postgres)
+        != backend::physical_type(&after.ty, to, Backend::Postgres);
+    let nullable = before.nullable != after.nullable;
+    let default = before.default != after.default;
+    let set_default = default && after.default.is_some();
+    if ty || nullable || set_default {
+        postgres.push(Op::AlterColumnParts {
+            table: table.to_owned(),
+            column: after.clone(),
+            ty,
+            nullable,
+            default: set_default,
+        });
+    }
+    if default && after.default.is_none() {
+        postgres.push(Op::Sql(sql::drop_default(table, &after.name)));
+    }
+    let mysql_changed = backend::physical_type(&before.ty, from, Backend::Mysql)
+        != backend::physical_type(&after.ty, to, Backend::Mysql)
+        || nullable
+        || default
+        || before.comment != after.comment;
+    if mysql_changed {
+        mysql.push(Op::ModifyColumn {
+            table: table.to_owned(),
+            column: Column {
+                unique: false,
+                ..after.clone()
+            },
+        });
+    }
+    if before.comment != after.comment {
+        postgres.push(Op::Sql(sql::pg_comment_on_column(
+            table,
+            &after.name,
+            after.comment.as_deref(),
+        )));
+    }
+    if before.unique != after.unique {
+        // An inline UNIQUE is a constraint named `<table>_<column>_key` on PostgreSQL and an
+        // index named after the column on MySQL.
+        postgres.push(Op::Sql(sql::pg_unique(table, &after.name, after.unique)));
+        let index = Index {
+            name: after.name.clone(),
+            columns: vec![after.name.clone()],
+            unique: true,
+        };
+        mysql.push(if after.unique {
+            Op::CreateIndex {
+                table: table.to_owned(),
+                index,
+            }
+        } else {
+            Op::DropIndex {
+                table: table.to_owned(),
+                name: index.name,
+            }
+        });
+    }
+    Step {
+        summary,
+        guard: None,
+        sqlite: vec![],
+        postgres,
+        mysql,
+    }
+}
+
+fn enum_columns(schema: &Schema, name: &str) -> Vec<(String, Column)> {
+    let mut out = Vec::new();
+    for table in schema.tables.values() {
+        for column in &table.columns {
+            if column.ty == ColumnType::Enum(name.to_owned()) {
+                out.push((table.name.clone(), column.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A value of the right type for rows that must get *something* when `down` re-adds a NOT
+/// NULL column whose data `up` dropped.
+fn placeholder(ty: &ColumnType, schema: &Schema) -> String {
+    use ColumnType::*;
+    match ty {
+        TinyInteger | SmallInteger | Integer | BigInteger | TinyUnsigned | SmallUnsigned
+        | Unsigned | BigUnsigned | Float | Double | Decimal(_) | Money(_) | Year => "0".into(),
+        Boolean => "FALSE".into(),
+        Json | JsonBinary => "'{}'".into(),
+        Uuid => "'00000000-0000-0000-0000-000000000000'".into(),
+        DateTime | Timestamp | TimestampWithTimeZone => "'1970-01-01 00:00:00'".into(),
+        Date => "'1970-01-01'".into(),
+        Time => "'00:00:00'".into(),
+        Enum(name) => schema
+            .enums
+            .get(name)
+            .and_then(|e| e.values.first())
+            .map_or("''".into(), |v| format!("'{}'", v.replace('\'', "''"))),
+        _ => "''".into(),
+    }
+}
+
+/// The changes among `changes` that destroy data.
+pub fn hazards(changes: &[Change]) -> Vec<Hazard> {
+    let mut out = Vec::new();
+    for change in changes {
+        match change {
+            Change::DropTable(t) => out.push(Hazard {
+                what: format!("drop table `{}` and every row in it", t.name),
+                safer: format!(
+                    "if it was renamed, say so: --rename-table {}=NEW; otherwise stop using the \
+                     entity in code, deploy, and drop it in a later migration (or keep the data \
+                     by renaming the table to an archive name)",
+                    t.name
+                ),
+            }),
+            Change::DropColumn { table, column } => out.push(Hazard {
+                what: format!("drop column `{table}.{}` and its values", column.name),
+                safer: format!(
+                    "if it was renamed, say so: --rename-column {table}.{}=NEW or \
+                     #[sea_orm(renamed_from = \"{}\")]; otherwise deploy code that no longer \
+                     reads or writes it first, then drop it in a later migration",
+                    column.name, column.name
+                ),
+            }),
+            Change::DropEnum(e) => out.push(Hazard {
+                what: format!("drop enum type `{}`", e.name),
+                safer: "drop it once no column uses it and no code writes it".into(),
+            }),
+            Change::AlterEnum { from, to } => {
+                for gone in from.values.iter().filter(|v| !to.values.contains(v)) {
+                    out.push(Hazard {
+                        what: format!("remove value `{gone}` from enum `{}`", to.name),
+                        safer: format!(
+                            "first migrate rows holding `{gone}` to another value and deploy code \
+                             that no longer writes it; then remove the value"
+                        ),
+                    });
+                }
+            }
+            Change::AlterColumn { table, from, to } if from.ty.narrows_to(&to.ty) => out.push(Hazard {
+                what: format!(
+                    "narrow `{table}.{}` from {} to {}: values that do not fit are rejected or cut",
+                    to.name,
+                    from.ty.describe(),
+                    to.ty.describe()
+                ),
+                safer: "expand/contract: add a new column of the new type, backfill it with an \
+                        explicit conversion, switch reads and writes, then drop the old column"
+                    .into(),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One line for a person, in the manner of Django's makemigrations summary.
+pub fn describe(change: &Change, schema: &Schema) -> String {
+    let column_desc = |c: &Column| {
+        let mut s = format!(
+            "{}, {}",
+            c.ty.describe(),
+            if c.nullable { "NULL" } else { "NOT NULL" }
+        );
+        if let Some(d) = &c.default {
+            s.push_str(&format!(
+                ", default {}",
+                backend::default_sql(d, Backend::Postgres)
+            ));
+        }
+        if c.unique {
+            s.push_str(", unique");
+        }
+        s
+    };
+    match change {
+        Change::CreateEnum(e) => format!("Create enum type `{}` ({})", e.name, e.values.join(", ")),
+        Change::DropEnum(e) => format!("Drop enum type `{}`", e.name),
+        Change::AlterEnum { from, to } => {
+            let added: Vec<&String> = to
+                .values
+                .iter()
+                .filter(|v| !from.values.contains(v))
+                .collect();
+            let removed: Vec<&String> = from
+                .values
+                .iter()
+                .filter(|v| !to.values.contains(v))
+                .collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("add {}", join_quoted(&added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("remove {}", join_quoted(&removed)));
+            }
+            if parts.is_empty() {
+                parts.push("reorder values".into());
+            }
+            format!("Alter enum type `{}`: {}", to.name, parts.join(", "))
+        }
+        Change::CreateTable(t) => {
+            format!("Create table `{}` ({} columns)", t.name, t.columns.len())
+        }
+        Change::DropTable(t) => format!("Drop table `{}`", t.name),
+        Change::RenameTable { from, to } => format!("Rename table `{from}` to `{to}`"),
+        Change::AddColumn { table, column } => {
+            format!(
+                "Add column `{table}.{}` ({})",
+                column.name,
+                column_desc(column)
+            )
+        }
+        Change::DropColumn { table, column } => format!("Drop column `{table}.{}`", column.name),
+        Change::RenameColumn { table, from, to } => {
+            format!("Rename column `{table}.{from}` to `{to}`")
+        }
+        Change::AlterColumn { table, from, to } => {
+            let mut parts = Vec::new();
+            if from.ty != to.ty {
+                parts.push(format!(
+                    "type {} -> {}",
+                    from.ty.describe(),
+                    to.ty.describe()
+                ));
+            }
+            if from.nullable != to.nullable {
+                parts.push(if to.nullable {
+                    "make nullable".into()
+                } else {
+                    "make NOT NULL".to_string()
+                });
+            }
+            if from.default != to.default {
+                let d = |v: &Option<DefaultValue>| {
+                    v.as_ref().map_or("none".into(), |d| {
+                        backend::default_sql(d, Backend::Postgres)
+                    })
+                };
+                parts.push(format!(
+                    "default {} -> {}",
+                    d(&from.default),
+                    d(&to.default)
+                ));
+            }
+            if from.unique != to.unique {
+                parts.push(if to.unique {
+                    "add unique".into()
+                } else {
+                    "drop unique".to_string()
+                });
+            }
+            if from.auto_increment != to.auto_increment {
+                parts.push(format!(
+                    "auto-increment {} -> {}",
+                    from.auto_increment, to.auto_increment
+                ));
+            }
+            if from.comment != to.comment {
+                parts.push("comment".into());
+            }
+            format!("Alter column `{table}.{}`: {}", to.name, parts.join(", "))
+        }
+        Change::AlterPrimaryKey { table, from, to } => {
+            format!(
+                "Change primary key of `{table}` from ({}) to ({})",
+                from.join(", "),
+                to.join(", ")
+            )
+        }
+        Change::CreateIndex { table, index } => format!(
+            "Create {}index `{}` on `{table}` ({})",
+            if index.unique { "unique " } else { "" },
+            index.name,
+            index.columns.join(", ")
+        ),
+        Change::DropIndex { table, index } => format!("Drop index `{}` on `{table}`", index.name),
+        Change::AddForeignKey {
+            table,
+            foreign_key: fk,
+        } => format!(
+            "Add foreign key `{}`: `{table}` ({}) -> `{}` ({}), on delete {}, on update {}",
+            fk.name,
+            fk.columns.join(", "),
+            fk.ref_table,
+            fk.ref_columns.join(", "),
+            action_words(fk.on_delete),
+            action_words(fk.on_update),
+        ),
+        Change::DropForeignKey { table, foreign_key } => {
+            format!("Drop foreign key `{}` on `{table}`", foreign_key.name)
+        }
+        Change::AlterTableComment { table, .. } => {
+            let _ = schema;
+            format!("Change the comment on table `{table}`")
+        }
+    }
+}
+
+fn join_quoted(values: &[&String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn action_words(action: crate::model::ForeignKeyAction) -> &'static str {
+    use crate::model::ForeignKeyAction::*;
+    match action {
+        NoAction => "no action",
+        Restrict => "restrict",
+        Cascade => "cascade",
+        SetNull => "set null",
+        SetDefault => "set default",
+    }
+}
+
+/// The raw SQL the planner writes where sea-query has no builder, per backend.
+mod sql {
+    use super::Backend;
+    use crate::model::{Column, EnumType};
+
+    pub(super) fn ident(backend: Backend, name: &str) -> String {
+        match backend {
+            Backend::Mysql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    fn literal(value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+
+    pub(super) fn backfill(backend: Backend, table: &str, column: &str, expr: &str) -> String {
+        let (t, c) = (ident(backend, table), ident(backend, column));
+        format!("UPDATE {t} SET {c} = {expr} WHERE {c} IS NULL")
+    }
+
+    pub(super) fn drop_default(table: &str, column: &str) -> String {
+        let (t, c) = (
+            ident(Backend::Postgres, table),
+            ident(Backend::Postgres, column),
+        );
+        format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
+    }
+
+    pub(super) fn pg_unique(table: &str, column: &str, add: bool) -> String {
+        let t = ident(Backend::Postgres, table);
+        let name = ident(Backend::Postgres, &format!("{table}_{column}_key"));
+        if add {
+            format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({})",
+                ident(Backend::Postgres, column)
+            )
+        } else {
+            format!("ALTER TABLE {t} DROP CONSTRAINT {name}")
+        }
+    }
+
+    /// One statement per element: a prepared statement may hold only one command.
+    pub(super) fn set_primary_key(
+        backend: Backend,
+        table: &str,
+        columns: &[String],
+    ) -> Vec<String> {
+        let t = ident(backend, table);
+        let cols: Vec<String> = columns.iter().map(|c| ident(backend, c)).collect();
+        match backend {
+            // The constraint's name depends on how the table was created; look it up.
+            Backend::Postgres => vec![
+                format!(
+                    "DO $$ DECLARE pk text; BEGIN \
+                     SELECT conname INTO pk FROM pg_constraint WHERE conrelid = {}::regclass AND contype = 'p'; \
+                     IF pk IS NOT NULL THEN EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', {}, pk); END IF; \
+                     END $$",
+                    literal(&t),
+                    literal(table)
+                ),
+                format!("ALTER TABLE {t} ADD PRIMARY KEY ({})", cols.join(", ")),
+            ],
+            _ => vec![format!(
+                "ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({})",
+                cols.join(", ")
+            )],
+        }
+    }
+
+    pub(super) fn comment_on_table(backend: Backend, table: &str, comment: Option<&str>) -> String {
+        let t = ident(backend, table);
+        match backend {
+            Backend::Mysql => format!(
+                "ALTER TABLE {t} COMMENT = {}",
+                literal(comment.unwrap_or(""))
+            ),
+            _ => format!(
+                "COMMENT ON TABLE {t} IS {}",
+                comment.map_or("NULL".into(), literal)
+            ),
+        }
+    }
+
+    pub(super) fn pg_comment_on_column(table: &str, column: &str, comment: Option<&str>) -> String {
+        format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            ident(Backend::Postgres, table),
+            ident(Backend::Postgres, column),
+            comment.map_or("NULL".into(), literal)
+        )
+    }
+
+    /// PostgreSQL cannot drop or reorder enum values: rename the old type away, create the new
+    /// one, convert each column through text, drop the old type.
+    pub(super) fn pg_recreate_enum(
+        from: &EnumType,
+        to: &EnumType,
+        columns: &[(String, Column)],
+    ) -> Vec<String> {
+        let name = ident(Backend::Postgres, &to.name);
+        let old = ident(Backend::Postgres, &format!("{}__tidemark_old", from.name));
+        let values: Vec<String> = to.values.iter().map(|v| literal(v)).collect();
+        let mut sql = vec![
+            format!("ALTER TYPE {name} RENAME TO {old}"),
+            format!("CREATE TYPE {name} AS ENUM ({})", values.join(", ")),
+        ];
+        for (table, column) in columns {
+            let (t, c) = (
+                ident(Backend::Postgres, table),
+                ident(Backend::Postgres, &column.name),
+            );
+            if column.default.is_some() {
+                sql.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
+            }
+            sql.push(format!(
+                "ALTER TABLE {t} ALTER COLUMN {c} TYPE {name} USING {c}::text::{name}"
+            ));
+            if let Some(default) = &column.default {
+                let value = crate::backend::default_sql(default, Backend::Postgres);
+                sql.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {value}"
+                ));
+            }
+        }
+        sql.push(format!("DROP TYPE {old}"));
+        sql
+    }
+}

@@ -1,0 +1,123 @@
+//! The recorded schema: `migration/schema_snapshot.json`.
+//!
+//! It holds the schema as of the last generated migration and names that migration, so that
+//! two branches that each generate one conflict in git (both rewrite the `migration` line)
+//! instead of merging silently. Output is pretty-printed with a fixed key order and a
+//! trailing newline: the same schema always gives the same bytes.
+
+use crate::error::{Error, Result};
+use crate::model::Schema;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The snapshot format this tidemark writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format_version: u32,
+    /// The migration module (`mYYYYMMDD_HHMMSS_slug`) that brought the schema to this state.
+    pub migration: String,
+    pub schema: Schema,
+}
+
+impl Snapshot {
+    pub fn new(migration: impl Into<String>, schema: Schema) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            migration: migration.into(),
+            schema,
+        }
+    }
+
+    /// Reads the snapshot at `path`; `Ok(None)` when there is none yet (a new project).
+    pub fn read(path: &Path) -> Result<Option<Snapshot>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(Error::io(path)(err)),
+        };
+        Self::parse(&text, path).map(Some)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Snapshot> {
+        let corrupt = |reason: String| Error::CorruptSnapshot {
+            path: path.to_owned(),
+            reason,
+        };
+        // Tolerate a byte-order mark and CRLF line endings that editors or git may introduce.
+        let text = text.trim_start_matches('\u{feff}');
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let found = value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| corrupt("`format_version` is missing or not a number".into()))?;
+        if found > u64::from(FORMAT_VERSION) {
+            return Err(Error::SnapshotTooNew {
+                path: path.to_owned(),
+                found: found as u32,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let snapshot: Snapshot =
+            serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        validate(&snapshot.schema).map_err(corrupt)?;
+        Ok(snapshot)
+    }
+
+    /// The exact bytes written to disk.
+    pub fn to_json(&self) -> String {
+        let mut text =
+            serde_json::to_string_pretty(self).expect("the snapshot model always serialises");
+        text.push('\n');
+        text
+    }
+}
+
+/// Structural checks that serde cannot express; a hand-edited snapshot that fails them would
+/// otherwise produce a nonsensical migration.
+fn validate(schema: &Schema) -> std::result::Result<(), String> {
+    for (key, table) in &schema.tables {
+        if key != &table.name {
+            return Err(format!(
+                "table key `{key}` does not match its name `{}`",
+                table.name
+            ));
+        }
+        for pk in &table.primary_key {
+            if table.column(pk).is_none() {
+                return Err(format!(
+                    "primary key of `{key}` names unknown column `{pk}`"
+                ));
+            }
+        }
+        for index in table.indexes.values() {
+            if let Some(c) = index.columns.iter().find(|c| table.column(c).is_none()) {
+                return Err(format!(
+                    "index `{}` on `{key}` names unknown column `{c}`",
+                    index.name
+                ));
+            }
+        }
+        for fk in table.foreign_keys.values() {
+            if let Some(c) = fk.columns.iter().find(|c| table.column(c).is_none()) {
+                return Err(format!(
+                    "foreign key `{}` on `{key}` names unknown column `{c}`",
+                    fk.name
+                ));
+            }
+        }
+        for column in &table.columns {
+            if let crate::model::ColumnType::Enum(name) = &column.ty
+                && !schema.enums.contains_key(name)
+            {
+                return Err(format!(
+                    "column `{key}.{}` uses enum `{name}`, which the snapshot does not define",
+                    column.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}

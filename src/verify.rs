@@ -1,0 +1,369 @@
+//! `verify` and `drift`: the recorded snapshots against real databases.
+//!
+//! Both run the workspace's own migrator binary (built once with cargo) rather than linking
+//! the migrations into the generator, so hand-written migrations are exercised exactly as
+//! `cargo run -p migration` runs them.
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::introspect;
+use crate::model::Schema;
+use crate::registry;
+use crate::snapshot::Snapshot;
+use crate::workspace::Workspace;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Builds the migration crate's binary and returns its path.
+pub fn build_migrator(ws: &Workspace) -> Result<PathBuf> {
+    let manifest = ws.migration_dir().join("Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["--message-format", "json-render-diagnostics", "--quiet"])
+        .current_dir(&ws.root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(Error::io(&manifest))?;
+    if !output.status.success() {
+        return Err(Error::Refused(format!(
+            "the migration crate at {} does not build (see the compiler output above)",
+            ws.display(&ws.migration_dir())
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact")
+        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+        .next_back()
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "{} has no binary target; tidemark runs migrations through `src/main.rs` calling \
+                 `tidemark_runtime::run_cli(Migrator)`",
+                ws.display(&manifest)
+            ))
+        })
+}
+
+/// A database that exists only for one `verify` run.
+struct Scratch {
+    url: String,
+    server: Option<(String, String, Backend)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    async fn create(server_url: Option<&str>) -> Result<Scratch> {
+        let Some(admin) = server_url else {
+            let dir = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("verify.sqlite").display()
+            );
+            return Ok(Scratch {
+                url,
+                server: None,
+                _dir: Some(dir),
+            });
+        };
+        let backend = Backend::from_url(admin).ok_or_else(|| Error::InvalidArgument {
+            flag: "--database-url",
+            value: admin.to_owned(),
+            reason: "expected a postgres:// or mysql:// URL".into(),
+        })?;
+        if backend == Backend::Sqlite {
+            return Err(Error::InvalidArgument {
+                flag: "--database-url",
+                value: admin.to_owned(),
+                reason: "verify makes its own scratch SQLite file; give a server URL, or no URL"
+                    .into(),
+            });
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("tidemark_verify_{}_{nanos}", std::process::id());
+        let db = connect(admin).await?;
+        execute(
+            &db,
+            &format!("CREATE DATABASE {}", quote(backend, &name)),
+            "creating the scratch database",
+        )
+        .await?;
+        db.close().await.ok();
+        let base = admin.split('?').next().unwrap_or(admin);
+        let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+        Ok(Scratch {
+            url: format!("{base}/{name}"),
+            server: Some((admin.to_owned(), name, backend)),
+            _dir: None,
+        })
+    }
+
+    async fn drop(self) {
+        if let Some((admin, name, backend)) = self.server {
+            let sql = match backend {
+                Backend::Postgres => format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote(backend, &name)
+                ),
+                _ => format!("DROP DATABASE IF EXISTS {}", quote(backend, &name)),
+            };
+            if let Ok(db) = connect(&admin).await {
+                let _ = execute(&db, &sql, "dropping the scratch database").await;
+                db.close().await.ok();
+            }
+        }
+    }
+}
+
+fn quote(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Mysql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .map_err(|source| Error::Connect {
+            url: url.to_owned(),
+            source,
+        })
+}
+
+async fn execute(db: &DatabaseConnection, sql: &str, context: &str) -> Result<()> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .map(|_| ())
+    .map_err(|source| Error::Database {
+        context: context.to_owned(),
+        source,
+    })
+}
+
+/// Runs the migrator binary against `url`.
+fn migrate(binary: &Path, url: &str, args: &[&str]) -> Result<()> {
+    let output = Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .map_err(Error::io(binary))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "`migration {}` failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )))
+}
+
+/// The schema each registered migration recorded, if it recorded one.
+fn recorded(ws: &Workspace, module: &str) -> Result<Option<Schema>> {
+    Ok(Snapshot::read(&ws.history_snapshot(module))?.map(|s| s.schema))
+}
+
+/// The outcome of a verification: `Ok(true)` when every migration round-tripped.
+pub async fn verify(ws: &Workspace, server_url: Option<&str>, out: &mut dyn Write) -> Result<bool> {
+    let lib_source = std::fs::read_to_string(ws.lib_rs()).map_err(Error::io(ws.lib_rs()))?;
+    let modules = registry::registered(&lib_source, &ws.lib_rs())?;
+    if modules.is_empty() {
+        writeln!(
+            out,
+            "No migrations registered in {}.",
+            ws.display(&ws.lib_rs())
+        )
+        .ok();
+        return Ok(true);
+    }
+    let binary = build_migrator(ws)?;
+    let scratch = Scratch::create(server_url).await?;
+    let result = verify_on(ws, &modules, &binary, &scratch.url, out).await;
+    scratch.drop().await;
+    result
+}
+
+async fn verify_on(
+    ws: &Workspace,
+    modules: &[String],
+    binary: &Path,
+    url: &str,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let backend = Backend::from_url(url).unwrap_or(Backend::Sqlite);
+    writeln!(
+        out,
+        "Verifying {} migration(s) on a scratch {} database",
+        modules.len(),
+        backend.name()
+    )
+    .ok();
+    let mut previous: Option<Schema> = Some(Schema::default());
+    for module in modules {
+        let expected = recorded(ws, module)?;
+        let steps: [(&str, &[&str], Option<&Schema>); 3] = [
+            ("up", &["up", "-n", "1"], expected.as_ref()),
+            ("down", &["down", "-n", "1"], previous.as_ref()),
+            ("up again", &["up", "-n", "1"], expected.as_ref()),
+        ];
+        for (step, args, against) in steps {
+            if let Err(err) = migrate(binary, url, args) {
+                writeln!(out, "  FAIL {module}: {step} failed").ok();
+                return Err(err);
+            }
+            let Some(differences) = compare(url, against, backend).await? else {
+                continue;
+            };
+            if !differences.is_empty() {
+                let which = if step == "down" {
+                    "the snapshot before it"
+                } else {
+                    "its snapshot"
+                };
+                writeln!(
+                    out,
+                    "  FAIL {module}: after {step}, the database differs from {which}:"
+                )
+                .ok();
+                for d in &differences {
+                    writeln!(out, "      - {d}").ok();
+                }
+                return Ok(false);
+            }
+        }
+        match (&expected, &previous) {
+            (Some(_), Some(_)) => writeln!(out, "  ok   {module}: up, down, up again match the snapshots").ok(),
+            (Some(_), None) => writeln!(
+                out,
+                "  ok   {module}: up and up again match its snapshot (the migration before it recorded none to compare `down` with)"
+            )
+            .ok(),
+            (None, _) => writeln!(
+                out,
+                "  ok   {module}: applied, rolled back and applied again; it recorded no snapshot, so its schema was not compared"
+            )
+            .ok(),
+        };
+        previous = expected;
+    }
+    Ok(true)
+}
+
+/// `None` when there is nothing to compare with.
+async fn compare(
+    url: &str,
+    expected: Option<&Schema>,
+    backend: Backend,
+) -> Result<Option<Vec<String>>> {
+    let Some(expected) = expected else {
+        return Ok(None);
+    };
+    let db = connect(url).await?;
+    let live = introspect::introspect(&db).await;
+    db.close().await.ok();
+    Ok(Some(introspect::differences(&live?, expected, backend)))
+}
+
+/// What `drift` found.
+pub struct Drift {
+    /// The last migration the database applied.
+    pub applied: String,
+    pub backend: Backend,
+    /// The database's schema as read.
+    pub live: Schema,
+    /// What would bring it back to the snapshot, in words; empty when there is no drift.
+    pub differences: Vec<String>,
+}
+
+/// `drift`: the differences between a live database and the snapshot of the last migration it
+/// applied.
+pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
+    let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
+        flag: "--database-url",
+        value: url.to_owned(),
+        reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
+    })?;
+    let db = connect(url).await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations ORDER BY version".to_owned(),
+        ))
+        .await
+        .map_err(|source| Error::Database {
+            context: "reading the applied migrations (has this database been migrated?)".into(),
+            source,
+        })?;
+    let applied: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect();
+    let Some(last) = applied.last() else {
+        db.close().await.ok();
+        return Err(Error::Refused(format!(
+            "{url} has applied no migrations yet; nothing to compare"
+        )));
+    };
+    let expected = recorded(ws, last)?.ok_or_else(|| {
+        Error::Refused(format!(
+            "the last migration this database applied, `{last}`, recorded no snapshot in {}",
+            ws.display(&ws.history_snapshot(last))
+        ))
+    })?;
+    let live = introspect::introspect(&db).await;
+    db.close().await.ok();
+    let live = live?;
+    let differences = introspect::differences(&live, &expected, backend);
+    Ok(Drift {
+        applied: last.clone(),
+        backend,
+        live,
+        differences,
+    })
+}
+
+/// `sql`: the exact SQL migration `name` (the last one when `None`) runs on `backend`, read
+/// without any database by the migrator's preview mode (see `tidemark_runtime::preview`).
+pub fn sql(ws: &Workspace, name: Option<&str>, down: bool, backend: Backend) -> Result<String> {
+    let binary = build_migrator(ws)?;
+    let mut command = Command::new(&binary);
+    command
+        .env(
+            "TIDEMARK_SQL_PREVIEW",
+            match backend {
+                Backend::Postgres => "postgres",
+                Backend::Mysql => "mysql",
+                Backend::Sqlite => "sqlite",
+            },
+        )
+        .env("TIDEMARK_SQL_DOWN", if down { "1" } else { "0" })
+        .env_remove("DATABASE_URL");
+    if let Some(name) = name {
+        command.env("TIDEMARK_SQL_MIGRATION", name);
+    }
+    let output = command.output().map_err(Error::io(&binary))?;
+    if !output.status.success() {
+        return Err(Error::Refused(format!(
+            "the migrator could not preview the SQL: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}

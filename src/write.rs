@@ -1,0 +1,47 @@
+//! The only module that writes into `migration/`: all files of one generation land together
+//! or not at all.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes every `(path, contents)` pair, or none of them.
+///
+/// Each file is first written in full to a temporary file beside its target, so a full disk or
+/// an unwritable folder fails before anything is replaced; the temporary files are then
+/// renamed into place, and if one rename fails, the files already replaced are restored.
+pub fn write_all(files: &[(PathBuf, String)]) -> Result<()> {
+    let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::new();
+    for (path, contents) in files {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tidemark-")
+            .tempfile_in(dir)
+            .map_err(Error::io(dir))?;
+        tmp.write_all(contents.as_bytes())
+            .map_err(Error::io(tmp.path().to_owned()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(Error::io(tmp.path().to_owned()))?;
+        staged.push((tmp, path));
+    }
+    let mut done: Vec<(&Path, Option<Vec<u8>>)> = Vec::new();
+    for (tmp, path) in staged {
+        let previous = std::fs::read(path).ok();
+        if let Err(err) = tmp.persist(path) {
+            restore(&done);
+            return Err(Error::io(path)(err.error));
+        }
+        done.push((path, previous));
+    }
+    Ok(())
+}
+
+fn restore(done: &[(&Path, Option<Vec<u8>>)]) {
+    for (path, previous) in done.iter().rev() {
+        let _ = match previous {
+            Some(bytes) => std::fs::write(path, bytes),
+            None => std::fs::remove_file(path),
+        };
+    }
+}

@@ -1,0 +1,180 @@
+//! The `tidemark` binary as a user runs it: exit codes, messages, and what lands on disk.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tidemark(workspace: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tidemark"))
+        .arg("--workspace")
+        .arg(workspace)
+        .args(args)
+        .output()
+        .expect("tidemark runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A workspace with an empty migration crate, as `sea-orm-cli migrate init` leaves it.
+fn empty_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("migration/src")).unwrap();
+    std::fs::write(
+        dir.path().join("migration/src/lib.rs"),
+        tidemark::registry::initial_lib_rs(),
+    )
+    .unwrap();
+    dir
+}
+
+fn migration_files(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("migration/src"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('m'))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn generate_then_check_then_no_changes() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+
+    let check = tidemark(ws, &["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("Create table `organization`"),
+        "{}",
+        stdout(&check)
+    );
+
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial schema"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Migrations for 'migration':"), "{text}");
+    assert!(text.contains("_initial_schema.rs"), "{text}");
+    assert!(
+        text.contains("- Create table `task_tag` (3 columns)"),
+        "{text}"
+    );
+    assert_eq!(migration_files(ws).len(), 1);
+    assert!(ws.join("migration/schema_snapshot.json").exists());
+
+    let check = tidemark(ws, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    assert!(stdout(&check).contains("In sync"));
+
+    let again = tidemark(ws, &["generate", "--autogenerate", "-m", "again"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(stdout(&again).trim(), "No changes detected");
+    assert_eq!(migration_files(ws).len(), 1, "nothing written");
+
+    let diff = tidemark(ws, &["diff", "--format", "json"]);
+    assert_eq!(stdout(&diff).trim(), "[]");
+}
+
+#[test]
+fn dry_run_prints_and_writes_nothing() {
+    let dir = empty_workspace();
+    let lib_before = std::fs::read_to_string(dir.path().join("migration/src/lib.rs")).unwrap();
+    let out = tidemark(
+        dir.path(),
+        &["generate", "--autogenerate", "-m", "initial", "--dry-run"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("impl MigrationTrait for Migration"));
+    assert!(migration_files(dir.path()).is_empty());
+    assert!(!dir.path().join("migration/schema_snapshot.json").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("migration/src/lib.rs")).unwrap(),
+        lib_before
+    );
+}
+
+#[test]
+fn diff_lists_pending_changes_as_json() {
+    let dir = empty_workspace();
+    let out = tidemark(dir.path(), &["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let changes: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let kinds: Vec<&str> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"create_enum") && kinds.contains(&"create_table"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn an_empty_migration_for_hand_editing() {
+    let dir = empty_workspace();
+    tidemark(dir.path(), &["generate", "--autogenerate", "-m", "initial"]);
+    let out = tidemark(dir.path(), &["generate", "-m", "backfill prices"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files = migration_files(dir.path());
+    assert_eq!(files.len(), 2);
+    let source = std::fs::read_to_string(dir.path().join("migration/src").join(&files[1])).unwrap();
+    assert!(source.contains("Undo exactly what `up` does"), "{source}");
+    // The snapshot now belongs to the hand-written migration, so the chain stays checkable.
+    let check = tidemark(dir.path(), &["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+}
+
+#[test]
+fn errors_exit_2_with_the_file_named() {
+    let dir = empty_workspace();
+    std::fs::write(dir.path().join("migration/src/lib.rs"), "fn broken( {").unwrap();
+    let out = tidemark(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("migration/src/lib.rs"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = tidemark(
+        dir.path(),
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "x",
+            "--rename-column",
+            "nodot=new",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TABLE.COLUMN"), "{}", stderr(&out));
+}
+
+#[test]
+fn help_texts() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+        .args(["generate", "--help"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(stdout(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(stdout(&out));
+}

@@ -1,0 +1,420 @@
+//! The diff on hand-built schemas: what it detects, in which order, and that it is pure and
+//! reversible.
+
+use proptest::prelude::*;
+use tidemark::diff::{self, Change, Renames};
+use tidemark::model::*;
+use tidemark::plan::{self, Backfills};
+
+fn col(name: &str, ty: ColumnType) -> Column {
+    Column {
+        name: name.into(),
+        ty,
+        nullable: false,
+        default: None,
+        auto_increment: false,
+        unique: false,
+        comment: None,
+    }
+}
+
+fn table(name: &str, columns: Vec<Column>) -> Table {
+    let mut id = col("id", ColumnType::Integer);
+    id.auto_increment = true;
+    let mut all = vec![id];
+    all.extend(columns);
+    Table {
+        name: name.into(),
+        columns: all,
+        primary_key: vec!["id".into()],
+        indexes: Default::default(),
+        foreign_keys: Default::default(),
+        comment: None,
+    }
+}
+
+fn schema(tables: Vec<Table>) -> Schema {
+    Schema {
+        tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
+        enums: Default::default(),
+    }
+}
+
+fn fk(name: &str, column: &str, target: &str, on_delete: ForeignKeyAction) -> ForeignKey {
+    ForeignKey {
+        name: name.into(),
+        columns: vec![column.into()],
+        ref_table: target.into(),
+        ref_columns: vec!["id".into()],
+        on_delete,
+        on_update: ForeignKeyAction::NoAction,
+    }
+}
+
+fn changes(old: &Schema, new: &Schema) -> Vec<Change> {
+    diff::diff(old, new, &Renames::default())
+}
+
+#[test]
+fn detects_column_changes() {
+    let old = schema(vec![table(
+        "item",
+        vec![
+            col("a", ColumnType::String(Some(100))),
+            col("b", ColumnType::Integer),
+            col("gone", ColumnType::Text),
+        ],
+    )]);
+    let mut a = col("a", ColumnType::String(Some(255)));
+    a.nullable = true;
+    let mut b = col("b", ColumnType::BigInteger);
+    b.default = Some(DefaultValue::Number("0".into()));
+    b.unique = true;
+    b.comment = Some("count".into());
+    let new = schema(vec![table(
+        "item",
+        vec![a, b, col("added", ColumnType::Boolean)],
+    )]);
+    insta::assert_yaml_snapshot!(changes(&old, &new));
+}
+
+#[test]
+fn detects_index_foreign_key_and_primary_key_changes() {
+    let mut old_item = table(
+        "item",
+        vec![
+            col("owner_id", ColumnType::Integer),
+            col("code", ColumnType::Text),
+        ],
+    );
+    old_item.foreign_keys.insert(
+        "fk-item-owner_id".into(),
+        fk(
+            "fk-item-owner_id",
+            "owner_id",
+            "owner",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    old_item.indexes.insert(
+        "idx-old".into(),
+        Index {
+            name: "idx-old".into(),
+            columns: vec!["code".into()],
+            unique: false,
+        },
+    );
+    let mut new_item = old_item.clone();
+    new_item.foreign_keys.insert(
+        "fk-item-owner_id".into(),
+        fk(
+            "fk-item-owner_id",
+            "owner_id",
+            "owner",
+            ForeignKeyAction::SetNull,
+        ),
+    );
+    new_item.indexes.clear();
+    new_item.indexes.insert(
+        "idx-item-code-owner".into(),
+        Index {
+            name: "idx-item-code-owner".into(),
+            columns: vec!["code".into(), "owner_id".into()],
+            unique: true,
+        },
+    );
+    new_item.primary_key = vec!["id".into(), "code".into()];
+    let owner = table("owner", vec![]);
+    let got = changes(
+        &schema(vec![owner.clone(), old_item]),
+        &schema(vec![owner, new_item]),
+    );
+    insta::assert_yaml_snapshot!(got);
+}
+
+#[test]
+fn detects_enum_changes() {
+    let e = |values: &[&str]| EnumType {
+        name: "color".into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let mut old = schema(vec![]);
+    old.enums.insert("color".into(), e(&["red", "green"]));
+    old.enums.insert(
+        "size".into(),
+        EnumType {
+            name: "size".into(),
+            values: vec!["s".into()],
+        },
+    );
+    let mut new = schema(vec![]);
+    new.enums
+        .insert("color".into(), e(&["red", "green", "blue"]));
+    new.enums.insert(
+        "mood".into(),
+        EnumType {
+            name: "mood".into(),
+            values: vec!["ok".into()],
+        },
+    );
+    insta::assert_yaml_snapshot!(changes(&old, &new));
+}
+
+#[test]
+fn renames_carry_references_along() {
+    let mut child = table("item", vec![col("owner_id", ColumnType::Integer)]);
+    child.foreign_keys.insert(
+        "fk-item-owner_id".into(),
+        fk(
+            "fk-item-owner_id",
+            "owner_id",
+            "owner",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    let old = schema(vec![
+        table("owner", vec![col("label", ColumnType::Text)]),
+        child.clone(),
+    ]);
+    let mut new_child = child.clone();
+    new_child
+        .foreign_keys
+        .get_mut("fk-item-owner_id")
+        .unwrap()
+        .ref_table = "person".into();
+    let new = schema(vec![
+        table("person", vec![col("title", ColumnType::Text)]),
+        new_child,
+    ]);
+    let mut renames = Renames::default();
+    renames.tables.insert("owner".into(), "person".into());
+    renames
+        .columns
+        .insert(("person".into(), "label".into()), "title".into());
+    let got = diff::diff(&old, &new, &renames);
+    assert_eq!(
+        got,
+        vec![
+            Change::RenameTable {
+                from: "owner".into(),
+                to: "person".into()
+            },
+            Change::RenameColumn {
+                table: "person".into(),
+                from: "label".into(),
+                to: "title".into()
+            },
+        ],
+        "the foreign key follows the renamed table, so it is not dropped and re-added"
+    );
+}
+
+#[test]
+fn rename_candidates_are_offered_for_drop_plus_add() {
+    let old = schema(vec![table("item", vec![col("note", ColumnType::Text)])]);
+    let new = schema(vec![table("item", vec![col("remark", ColumnType::Text)])]);
+    let got = diff::rename_candidates(&changes(&old, &new));
+    assert_eq!(
+        got,
+        vec![diff::RenameCandidate::Column {
+            table: "item".into(),
+            from: "note".into(),
+            to: "remark".into()
+        }]
+    );
+}
+
+#[test]
+fn plan_creates_parents_first_and_breaks_cycles() {
+    let mut team = table("team", vec![col("lead_id", ColumnType::Integer)]);
+    team.foreign_keys.insert(
+        "fk-team-lead_id".into(),
+        fk(
+            "fk-team-lead_id",
+            "lead_id",
+            "member",
+            ForeignKeyAction::SetNull,
+        ),
+    );
+    let mut member = table("member", vec![col("team_id", ColumnType::Integer)]);
+    member.foreign_keys.insert(
+        "fk-member-team_id".into(),
+        fk(
+            "fk-member-team_id",
+            "team_id",
+            "team",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    let mut child = table("child", vec![col("parent_id", ColumnType::Integer)]);
+    child.foreign_keys.insert(
+        "fk-child-parent_id".into(),
+        fk(
+            "fk-child-parent_id",
+            "parent_id",
+            "zparent",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    let new = schema(vec![team, member, child, table("zparent", vec![])]);
+    let old = Schema::default();
+    let got = changes(&old, &new);
+    let plan = plan::plan(&old, &new, &got, &Backfills::new()).unwrap();
+    let summaries: Vec<&str> = plan.up.iter().map(|s| s.summary.as_str()).collect();
+    insta::assert_yaml_snapshot!(summaries);
+    let postgres_ops: Vec<String> = plan
+        .up
+        .iter()
+        .flat_map(|s| s.postgres.iter().map(|o| format!("{o:?}")))
+        .collect();
+    let deferred = postgres_ops
+        .iter()
+        .filter(|o| o.starts_with("AddForeignKey"))
+        .count();
+    assert_eq!(
+        deferred, 1,
+        "one foreign key of the cycle is added after both tables exist"
+    );
+    let down: Vec<&str> = plan.down.iter().map(|s| s.summary.as_str()).collect();
+    insta::assert_yaml_snapshot!(down);
+}
+
+#[test]
+fn plan_drops_the_child_foreign_key_before_the_parent_table() {
+    let mut child = table("item", vec![col("owner_id", ColumnType::Integer)]);
+    child.foreign_keys.insert(
+        "fk-item-owner_id".into(),
+        fk(
+            "fk-item-owner_id",
+            "owner_id",
+            "owner",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    let old = schema(vec![table("owner", vec![]), child]);
+    let new = schema(vec![table("item", vec![])]);
+    let plan = plan::plan(&old, &new, &changes(&old, &new), &Backfills::new()).unwrap();
+    let summaries: Vec<&str> = plan.up.iter().map(|s| s.summary.as_str()).collect();
+    let drop_fk = summaries
+        .iter()
+        .position(|s| s.starts_with("Drop foreign key"))
+        .unwrap();
+    let drop_table = summaries
+        .iter()
+        .position(|s| s.starts_with("Drop table `owner`"))
+        .unwrap();
+    assert!(drop_fk < drop_table, "{summaries:#?}");
+    assert!(
+        !plan.lossy_down.is_empty(),
+        "down cannot bring dropped rows back"
+    );
+}
+
+#[test]
+fn destructive_changes_are_named_with_a_safer_sequence() {
+    let old = schema(vec![
+        table(
+            "item",
+            vec![
+                col("code", ColumnType::String(Some(100))),
+                col("note", ColumnType::Text),
+            ],
+        ),
+        table("old", vec![]),
+    ]);
+    let new = schema(vec![table(
+        "item",
+        vec![col("code", ColumnType::String(Some(20)))],
+    )]);
+    let hazards = plan::hazards(&changes(&old, &new));
+    let what: Vec<&str> = hazards.iter().map(|h| h.what.as_str()).collect();
+    insta::assert_yaml_snapshot!(what);
+    assert!(hazards.iter().all(|h| !h.safer.is_empty()));
+}
+
+fn arb_type() -> impl Strategy<Value = ColumnType> {
+    prop_oneof![
+        Just(ColumnType::Integer),
+        Just(ColumnType::BigInteger),
+        Just(ColumnType::Text),
+        (1u32..300).prop_map(|n| ColumnType::String(Some(n))),
+        Just(ColumnType::Json),
+        Just(ColumnType::Uuid),
+        (1u32..20).prop_map(|p| ColumnType::Decimal(Some((p + 2, 2)))),
+    ]
+}
+
+fn arb_column() -> impl Strategy<Value = Column> {
+    (
+        "[a-d]",
+        arb_type(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of("[xy]"),
+    )
+        .prop_map(|(name, ty, nullable, unique, default)| Column {
+            name,
+            ty,
+            nullable,
+            default: default.map(DefaultValue::String),
+            auto_increment: false,
+            unique,
+            comment: None,
+        })
+}
+
+fn arb_schema() -> impl Strategy<Value = Schema> {
+    proptest::collection::btree_map(
+        "t[1-4]",
+        proptest::collection::vec(arb_column(), 0..4),
+        0..4,
+    )
+    .prop_map(|tables| {
+        let mut s = Schema::default();
+        for (name, mut columns) in tables {
+            columns.sort_by(|a, b| a.name.cmp(&b.name));
+            columns.dedup_by(|a, b| a.name == b.name);
+            let mut t = table(&name, columns);
+            if t.columns.len() > 1 {
+                let first = t.columns[1].name.clone();
+                t.indexes.insert(
+                    format!("idx-{name}"),
+                    Index {
+                        name: format!("idx-{name}"),
+                        columns: vec![first],
+                        unique: false,
+                    },
+                );
+            }
+            s.tables.insert(name, t);
+        }
+        s
+    })
+}
+
+fn sorted(changes: Vec<Change>) -> Vec<String> {
+    let mut v: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #[test]
+    fn diff_is_pure_and_reversible(a in arb_schema(), b in arb_schema()) {
+        prop_assert!(changes(&a, &a).is_empty());
+        let forward = changes(&a, &b);
+        prop_assert_eq!(&forward, &changes(&a, &b), "deterministic");
+        prop_assert_eq!(sorted(diff::reverse(&forward)), sorted(changes(&b, &a)));
+        for c in &forward {
+            prop_assert_eq!(&c.reverse().reverse(), c);
+        }
+    }
+
+    #[test]
+    fn snapshots_round_trip_through_json(a in arb_schema()) {
+        let snap = tidemark::snapshot::Snapshot::new("m1", a);
+        let text = snap.to_json();
+        let back = tidemark::snapshot::Snapshot::parse(&text, std::path::Path::new("s.json")).unwrap();
+        prop_assert_eq!(back.to_json(), text);
+    }
+}

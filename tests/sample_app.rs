@@ -1,0 +1,133 @@
+//! The sample application as committed: its generated migrations apply, match the recorded
+//! snapshot, roll back to nothing, and the entities are in sync with them.
+
+#[path = "common/servers.rs"]
+mod servers;
+
+use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::ConnectOptions;
+use std::path::Path;
+use tidemark::backend::Backend;
+use tidemark::snapshot::Snapshot;
+
+fn sample_entities() -> tidemark::EntitySet {
+    tidemark::entities![
+        entity::organization::Entity,
+        entity::user::Entity,
+        entity::project::Entity,
+        entity::task::Entity,
+        entity::tag::Entity,
+        entity::task_tag::Entity,
+        entity::audit_event::Entity,
+    ]
+}
+
+#[tokio::test]
+async fn committed_migrations_apply_and_match_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("sample.sqlite").display()
+    );
+    let db = tidemark_runtime::connect(ConnectOptions::new(url))
+        .await
+        .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snapshot = Snapshot::read(&root.join("migration/schema_snapshot.json"))
+        .unwrap()
+        .unwrap();
+
+    migration::Migrator::up(&db, None).await.unwrap();
+    let live = tidemark::introspect::sqlite(&db).await.unwrap();
+    let differences = tidemark::introspect::differences(&live, &snapshot.schema, Backend::Sqlite);
+    assert!(differences.is_empty(), "{differences:#?}");
+
+    migration::Migrator::reset(&db).await.unwrap();
+    let live = tidemark::introspect::sqlite(&db).await.unwrap();
+    assert!(
+        live.tables.is_empty(),
+        "down leaves {:?}",
+        live.tables.keys().collect::<Vec<_>>()
+    );
+
+    migration::Migrator::up(&db, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn committed_migrations_match_the_snapshot_on_postgres_and_mariadb() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snapshot = Snapshot::read(&root.join("migration/schema_snapshot.json"))
+        .unwrap()
+        .unwrap();
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        let Some(test_db) = servers::TestDatabase::create(backend, "sample").await else {
+            continue;
+        };
+        let db = tidemark_runtime::connect(ConnectOptions::new(test_db.url.clone()))
+            .await
+            .unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let live = tidemark::introspect::introspect(&db).await.unwrap();
+        let differences = tidemark::introspect::differences(&live, &snapshot.schema, backend);
+        migration::Migrator::reset(&db).await.unwrap();
+        let after_reset = tidemark::introspect::introspect(&db).await.unwrap();
+        db.close().await.ok();
+        test_db.drop().await;
+        assert!(
+            differences.is_empty(),
+            "{}: {differences:#?}",
+            backend.name()
+        );
+        assert!(
+            after_reset.tables.is_empty(),
+            "{}: {:?}",
+            backend.name(),
+            after_reset.tables.keys()
+        );
+        assert!(
+            after_reset.enums.is_empty(),
+            "{}: down leaves enum types {:?}",
+            backend.name(),
+            after_reset.enums.keys()
+        );
+    }
+}
+
+#[test]
+fn the_entities_are_in_sync_with_the_committed_snapshot() {
+    let ws = tidemark::workspace::Workspace::new(env!("CARGO_MANIFEST_DIR"));
+    let pending = tidemark::generate::pending(
+        &ws,
+        &sample_entities(),
+        &Default::default(),
+        &mut tidemark::generate::NoTerminal,
+    )
+    .unwrap();
+    assert!(
+        pending.changes.is_empty(),
+        "run `cargo run -- generate --autogenerate`: {:?}",
+        pending.summary()
+    );
+}
+
+#[test]
+fn the_sample_schema_extracts_as_recorded() {
+    let extracted = sample_entities().extract().unwrap();
+    insta::assert_json_snapshot!(extracted.schema);
+}
+
+#[test]
+fn entities_registered_with_seaorm_but_not_listed_are_reported() {
+    let partial = tidemark::entities![entity::organization::Entity, entity::user::Entity];
+    let missing = partial.unlisted_registered_entities("entity");
+    assert!(
+        missing.contains(&"entity::task_tag".to_owned()),
+        "{missing:?}"
+    );
+    assert!(!missing.contains(&"entity::user".to_owned()), "{missing:?}");
+    assert!(
+        sample_entities()
+            .unlisted_registered_entities("entity")
+            .is_empty()
+    );
+}

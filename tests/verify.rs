@@ -1,0 +1,527 @@
+//! `verify` and `drift` against real databases, on a small fixture workspace whose migrations
+//! tidemark generates and whose migration crate it builds and runs.
+
+#[path = "common/servers.rs"]
+mod servers;
+
+use sea_orm::{ConnectionTrait, Statement};
+use servers::TestDatabase;
+use std::path::{Path, PathBuf};
+use tidemark::backend::Backend;
+use tidemark::diff::Renames;
+use tidemark::entities;
+use tidemark::generate::{self, GenerateOptions, NoTerminal};
+use tidemark::plan::Backfills;
+use tidemark::workspace::Workspace;
+
+mod v1 {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(column_type = "String(StringLen::N(100))")]
+            pub name: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+mod v2 {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(column_type = "String(StringLen::N(100))")]
+            pub name: String,
+            pub note: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A workspace with a buildable migration crate and two generated migrations. Builds share
+/// the end-to-end suite's target folder, so dependencies compile once.
+fn fixture() -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new(dir.path());
+    let migration = ws.migration_dir();
+    // A name of its own: fixtures share a target folder, and the binary is named after the package.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let package = format!("fixture_migration_{}_{nanos}", std::process::id());
+    std::fs::create_dir_all(migration.join("src")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".cargo")).unwrap();
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tidemark-e2e/target");
+    std::fs::write(
+        dir.path().join(".cargo/config.toml"),
+        format!("[build]\ntarget-dir = \"{}\"\n", target.display()),
+    )
+    .unwrap();
+    std::fs::write(
+        migration.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "{package}"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[workspace]
+
+[dependencies]
+sea-orm-migration = {{ version = "2.0.4", default-features = false, features = ["runtime-tokio-rustls", "sqlx-sqlite", "sqlx-postgres", "sqlx-mysql", "cli"] }}
+tidemark-runtime = {{ path = "{}" }}
+async-trait = "0.1"
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
+"#,
+            root().join("runtime").display(),
+            package = package,
+        ),
+    )
+    .unwrap();
+    std::fs::copy(root().join("Cargo.lock"), migration.join("Cargo.lock")).unwrap();
+    std::fs::write(
+        migration.join("src/main.rs"),
+        format!("fn main() {{\n    tidemark_runtime::run_cli({package}::Migrator);\n}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        migration.join("src/lib.rs"),
+        tidemark::registry::initial_lib_rs(),
+    )
+    .unwrap();
+    for (i, set) in [entities![v1::item::Entity], entities![v2::item::Entity]]
+        .iter()
+        .enumerate()
+    {
+        let options = GenerateOptions {
+            message: format!("step {i}"),
+            autogenerate: true,
+            renames: Renames::default(),
+            backfills: Backfills::new(),
+            allow_destructive: false,
+            dry_run: false,
+            now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, i as u32, 0)
+                .unwrap(),
+        };
+        generate::generate(&ws, set, &options, &mut NoTerminal).unwrap();
+    }
+    (dir, ws)
+}
+
+fn second_migration(ws: &Workspace) -> PathBuf {
+    ws.migration_file("m20260101_000100_step_1")
+}
+
+async fn verify(ws: &Workspace, url: Option<&str>) -> (bool, String) {
+    let mut out = Vec::new();
+    let ok = tidemark::verify::verify(ws, url, &mut out).await.unwrap();
+    (ok, String::from_utf8(out).unwrap())
+}
+
+#[tokio::test]
+async fn verify_passes_a_correct_history_on_every_backend() {
+    let (_dir, ws) = fixture();
+    let (ok, report) = verify(&ws, None).await;
+    assert!(ok, "{report}");
+    assert!(report.contains("ok   m20260101_000100_step_1"), "{report}");
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        let Some(url) = servers::admin_url(backend) else {
+            continue;
+        };
+        if servers::connect_admin(&url).await.is_err() {
+            assert!(
+                !servers::servers_required(),
+                "{} is required",
+                backend.name()
+            );
+            eprintln!("SKIPPED verify on {}: unreachable", backend.name());
+            continue;
+        }
+        let (ok, report) = verify(&ws, Some(&url)).await;
+        assert!(ok, "{}: {report}", backend.name());
+        assert!(report.contains(backend.name()), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn verify_catches_a_down_that_does_not_undo_up() {
+    let (_dir, ws) = fixture();
+    let path = second_migration(&ws);
+    let source = std::fs::read_to_string(&path).unwrap();
+    // Sabotage `down`: it no longer drops the column `up` added.
+    let (up, down) = source.split_once("async fn down").unwrap();
+    let broken_down = down.replacen(
+        ".drop_column(Item::Note)",
+        ".rename_column(Item::Note, Item::Note)",
+        1,
+    );
+    assert_ne!(broken_down, down, "the fixture's down drops the column");
+    std::fs::write(&path, format!("{up}async fn down{broken_down}")).unwrap();
+
+    let (ok, report) = verify(&ws, None).await;
+    assert!(!ok, "{report}");
+    assert!(report.contains("FAIL m20260101_000100_step_1"), "{report}");
+    assert!(report.contains("after down"), "{report}");
+    assert!(report.contains("`item.note`"), "{report}");
+}
+
+#[tokio::test]
+async fn verify_reports_hand_written_migrations_it_cannot_compare() {
+    let (_dir, ws) = fixture();
+    std::fs::remove_file(ws.history_snapshot("m20260101_000100_step_1")).unwrap();
+    let (ok, report) = verify(&ws, None).await;
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("recorded no snapshot, so its schema was not compared"),
+        "{report}"
+    );
+}
+
+async fn exec(url: &str, sql: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.close().await.ok();
+}
+
+fn migrate(binary: &Path, url: &str) {
+    let out = std::process::Command::new(binary)
+        .arg("up")
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn drift_catches_a_column_changed_by_hand_on_every_backend() {
+    let (_dir, ws) = fixture();
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "drift").await else {
+            continue;
+        };
+        migrate(&binary, &db.url);
+        let drift = tidemark::verify::drift(&ws, &db.url).await.unwrap();
+        assert_eq!(drift.applied, "m20260101_000100_step_1");
+        assert!(
+            drift.differences.is_empty(),
+            "{}: {:?}",
+            backend.name(),
+            drift.differences
+        );
+
+        let widen = match backend {
+            Backend::Postgres => "ALTER TABLE item ALTER COLUMN name TYPE varchar(200)",
+            Backend::Mysql => "ALTER TABLE item MODIFY name varchar(200) NOT NULL",
+            Backend::Sqlite => "ALTER TABLE item ADD COLUMN hand_added text",
+        };
+        exec(&db.url, widen).await;
+        let differences = tidemark::verify::drift(&ws, &db.url)
+            .await
+            .unwrap()
+            .differences;
+        db.drop().await;
+        let expected = match backend {
+            Backend::Sqlite => "Drop column `item.hand_added`",
+            _ => "Alter column `item.name`",
+        };
+        assert!(
+            differences.iter().any(|d| d.starts_with(expected)),
+            "{}: {differences:?}",
+            backend.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn drift_refuses_a_database_without_migrations() {
+    let (_dir, ws) = fixture();
+    let db = TestDatabase::create(Backend::Sqlite, "empty")
+        .await
+        .unwrap();
+    exec(&db.url, "CREATE TABLE seaql_migrations (version varchar NOT NULL PRIMARY KEY, applied_at integer NOT NULL)").await;
+    let err = tidemark::verify::drift(&ws, &db.url)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("applied no migrations"), "{err}");
+}
+
+/// Adds a hand-written migration that creates a table and then fails.
+fn add_failing_migration(ws: &Workspace) -> String {
+    let options = GenerateOptions {
+        message: "fails halfway".into(),
+        autogenerate: false,
+        renames: Renames::default(),
+        backfills: Backfills::new(),
+        allow_destructive: false,
+        dry_run: false,
+        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 2, 0)
+            .unwrap(),
+    };
+    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
+    let module = "m20260101_000200_fails_halfway".to_owned();
+    std::fs::write(
+        ws.migration_file(&module),
+        r#"use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("halfway")
+                    .col(ColumnDef::new("id").integer())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("no_such_table")
+                    .add_column(ColumnDef::new("x").integer())
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("halfway").to_owned()).await?;
+        Ok(())
+    }
+}
+"#,
+    )
+    .unwrap();
+    module
+}
+
+fn run(binary: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+async fn has_table(url: &str, table: &str) -> bool {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    let live = tidemark::introspect::introspect(&db).await.unwrap();
+    db.close().await.ok();
+    live.tables.contains_key(table)
+}
+
+#[tokio::test]
+async fn a_failed_migration_leaves_no_trace_on_postgres_and_sqlite() {
+    let (_dir, ws) = fixture();
+    let module = add_failing_migration(&ws);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDatabase::create(backend, "halfway").await else {
+            continue;
+        };
+        let out = run(&binary, &db.url, &["up"]);
+        assert!(
+            !out.status.success(),
+            "{}: the migration fails",
+            backend.name()
+        );
+        let created = has_table(&db.url, "halfway").await;
+        let status = run(&binary, &db.url, &["status"]);
+        db.drop().await;
+        assert!(
+            !created,
+            "{}: the table created before the failure was rolled back",
+            backend.name()
+        );
+        let status = String::from_utf8_lossy(&status.stdout).to_string();
+        assert!(
+            status.contains(&format!("Migration '{module}'... Pending")),
+            "{}: {status}",
+            backend.name()
+        );
+        assert!(
+            status.contains("m20260101_000100_step_1'... Applied"),
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_migration_on_mariadb_says_what_was_applied() {
+    let Some(db) = TestDatabase::create(Backend::Mysql, "halfway").await else {
+        return;
+    };
+    let (_dir, ws) = fixture();
+    let module = add_failing_migration(&ws);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let out = run(&binary, &db.url, &["up"]);
+    let created = has_table(&db.url, "halfway").await;
+    let status = run(&binary, &db.url, &["status"]);
+    db.drop().await;
+
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        stderr.contains("applied: CREATE TABLE `halfway`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed:  ALTER TABLE `no_such_table`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Fix forward"), "{stderr}");
+    assert!(
+        created,
+        "MariaDB committed the CREATE TABLE, as the report says"
+    );
+    let status = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(
+        status.contains(&format!("Migration '{module}'... Pending")),
+        "{status}"
+    );
+}
+
+#[test]
+fn sql_previews_a_migration_on_each_backend_without_a_database() {
+    let (_dir, ws) = fixture();
+    let postgres = tidemark::verify::sql(&ws, None, false, Backend::Postgres).unwrap();
+    let mysql = tidemark::verify::sql(&ws, None, false, Backend::Mysql).unwrap();
+    let sqlite = tidemark::verify::sql(&ws, None, false, Backend::Sqlite).unwrap();
+    let down = tidemark::verify::sql(
+        &ws,
+        Some("m20260101_000100_step_1"),
+        true,
+        Backend::Postgres,
+    )
+    .unwrap();
+    let first =
+        tidemark::verify::sql(&ws, Some("m20260101_000000_step_0"), false, Backend::Mysql).unwrap();
+    insta::assert_snapshot!("sql_postgres", postgres);
+    insta::assert_snapshot!("sql_mysql", mysql);
+    insta::assert_snapshot!("sql_sqlite", sqlite);
+    insta::assert_snapshot!("sql_postgres_down", down);
+    insta::assert_snapshot!("sql_mysql_first", first);
+
+    let err = tidemark::verify::sql(&ws, Some("m_nope"), false, Backend::Sqlite).unwrap_err();
+    assert!(
+        err.to_string().contains("no migration named `m_nope`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_databases() {
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(drifted) = TestDatabase::create(backend, "reconcile").await else {
+            continue;
+        };
+        let (_dir, ws) = fixture();
+        let binary = tidemark::verify::build_migrator(&ws).unwrap();
+        migrate(&binary, &drifted.url);
+        exec(&drifted.url, "ALTER TABLE item ADD COLUMN hand_added text").await;
+        exec(&drifted.url, "CREATE INDEX manual_idx ON item (name)").await;
+        let drift = tidemark::verify::drift(&ws, &drifted.url).await.unwrap();
+        assert_eq!(
+            drift.differences.len(),
+            2,
+            "{}: {:?}",
+            backend.name(),
+            drift.differences
+        );
+
+        let options = GenerateOptions {
+            message: "reconcile".into(),
+            autogenerate: true,
+            renames: Renames::default(),
+            backfills: Backfills::new(),
+            allow_destructive: false,
+            dry_run: false,
+            now: chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+        };
+        let refused = generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options);
+        assert!(refused.is_err(), "dropping a column needs consent");
+        let options = GenerateOptions {
+            allow_destructive: true,
+            ..options
+        };
+        generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options).unwrap();
+
+        let binary = tidemark::verify::build_migrator(&ws).unwrap();
+        migrate(&binary, &drifted.url);
+        let after = tidemark::verify::drift(&ws, &drifted.url).await.unwrap();
+        drifted.drop().await;
+        assert!(
+            after.differences.is_empty(),
+            "{}: {:?}",
+            backend.name(),
+            after.differences
+        );
+
+        // A database that never drifted runs the same history; the guarded steps pass over it.
+        let clean = TestDatabase::create(backend, "clean").await.unwrap();
+        migrate(&binary, &clean.url);
+        let clean_drift = tidemark::verify::drift(&ws, &clean.url).await.unwrap();
+        clean.drop().await;
+        assert!(
+            clean_drift.differences.is_empty(),
+            "{}: {:?}",
+            backend.name(),
+            clean_drift.differences
+        );
+        assert_eq!(clean_drift.applied, "m20260102_000000_reconcile");
+
+        if backend == Backend::Sqlite {
+            let (ok, report) = verify(&ws, None).await;
+            assert!(ok, "{report}");
+        }
+    }
+}
