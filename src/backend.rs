@@ -171,6 +171,24 @@ pub fn sqlite_stores_differently(from: &Column, to: &Column, old: &Schema, new: 
             != to.default.as_ref().map(|d| default_sql(d, Backend::Sqlite))
 }
 
+/// Whether PostgreSQL rewrites the table to change a column from `from` to `to`, as probed
+/// on PostgreSQL 15 (LOCKS.md): widening a varchar, dropping its length, or raising a
+/// numeric's precision at the same scale only touch the catalog; other changes rewrite.
+/// A timestamp <-> timestamptz change rewrites unless the session's TimeZone is UTC, which a
+/// migration cannot count on, so it counts as a rewrite.
+pub fn pg_type_change_rewrites(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (from, to) {
+        (a, b) if a == b => false,
+        (String(Some(a)), String(Some(b))) => b < a,
+        (String(_) | Text, String(None) | Text) => false,
+        (Decimal(Some((p1, s1))), Decimal(Some((p2, s2)))) => !(s1 == s2 && p2 >= p1),
+        (Decimal(Some(_)), Decimal(None)) => false,
+        (VarBinary(_) | Blob | Binary(_), VarBinary(_) | Blob) => false,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +235,29 @@ mod tests {
             ),
             "CURRENT_TIMESTAMP"
         );
+    }
+
+    #[test]
+    fn pg_rewrites_follow_the_probed_table() {
+        use ColumnType::*;
+        assert!(!pg_type_change_rewrites(
+            &String(Some(100)),
+            &String(Some(255))
+        ));
+        assert!(pg_type_change_rewrites(
+            &String(Some(255)),
+            &String(Some(100))
+        ));
+        assert!(!pg_type_change_rewrites(&String(Some(255)), &Text));
+        assert!(pg_type_change_rewrites(&Text, &String(Some(255))));
+        assert!(pg_type_change_rewrites(&Integer, &BigInteger));
+        assert!(!pg_type_change_rewrites(
+            &Decimal(Some((10, 2))),
+            &Decimal(Some((12, 2)))
+        ));
+        assert!(pg_type_change_rewrites(
+            &Decimal(Some((12, 2))),
+            &Decimal(Some((12, 4)))
+        ));
     }
 }

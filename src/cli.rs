@@ -5,7 +5,7 @@ use crate::diff::Renames;
 use crate::error::{Error, Result};
 use crate::extract::EntitySet;
 use crate::generate::{self, GenerateOptions, NoTerminal, Outcome, Questioner};
-use crate::plan::Backfills;
+use crate::plan::{Backfills, Safety};
 use crate::workspace::Workspace;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -68,6 +68,20 @@ enum Command {
         #[arg(long, value_enum)]
         backend: crate::backend::Backend,
     },
+    /// Check what migrations run against named rules (non-concurrent index, validating
+    /// foreign key, NOT NULL scan, ...); exit 1 on findings. Hand-written migrations too.
+    ///
+    /// A rule is waived for one migration by a line in its file that keeps the reason:
+    /// `// tidemark-lint: allow RULE -- why`.
+    Lint {
+        /// The migration (`mYYYYMMDD_HHMMSS_slug`); every registered one by default.
+        name: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::backend::Backend::Postgres)]
+        backend: crate::backend::Backend,
+        /// List the rules and exit.
+        #[arg(long)]
+        rules: bool,
+    },
     /// Compare a live database with the snapshot of the last migration it applied; exit 1 and
     /// list the differences when it drifted.
     Drift {
@@ -102,6 +116,10 @@ struct GenerateArgs {
     /// Allow changes that destroy data (drop table or column, remove an enum value, narrow a type).
     #[arg(long)]
     allow_destructive: bool,
+    /// Write the plain DDL in one transaction instead of the zero-downtime forms (concurrent
+    /// indexes, NOT VALID constraints, batched backfills): only for tables known to be small.
+    #[arg(long = "unsafe")]
+    unsafe_ddl: bool,
     /// Print the migration instead of writing it.
     #[arg(long)]
     dry_run: bool,
@@ -288,6 +306,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                     renames: Renames::default(),
                     backfills: Backfills::new(),
                     allow_destructive,
+                    safety: Default::default(),
                     dry_run: false,
                     now: chrono::Utc::now().naive_utc(),
                 };
@@ -301,6 +320,46 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                 }
             }
             Ok(ExitCode::from(1))
+        }
+        Command::Lint {
+            name,
+            backend,
+            rules,
+        } => {
+            if rules {
+                for rule in crate::lint::RULES {
+                    let on: Vec<&str> = rule.backends.iter().map(|b| b.name()).collect();
+                    println!(
+                        "{} ({})\n  why:  {}\n  safe: {}",
+                        rule.id,
+                        on.join(", "),
+                        rule.why,
+                        rule.safe
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let report = crate::lint::lint(&ws, name.as_deref(), backend)?;
+            for finding in &report.findings {
+                println!("{}\n", crate::lint::render(finding, backend));
+            }
+            for bad in &report.bad_waivers {
+                println!("invalid waiver: {bad}\n");
+            }
+            for (migration, w) in &report.waived {
+                println!("waived in {migration}: {} -- {}", w.rule, w.reason);
+            }
+            println!(
+                "{} migration(s) checked on {}: {} finding(s)",
+                report.checked,
+                backend.name(),
+                report.findings.len() + report.bad_waivers.len()
+            );
+            Ok(if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Baseline => {
             let module = generate::baseline(&ws, entities)?;
@@ -337,6 +396,11 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         renames: args.renames.renames(),
         backfills,
         allow_destructive: args.allow_destructive,
+        safety: if args.unsafe_ddl {
+            Safety::Naive
+        } else {
+            Safety::Online
+        },
         dry_run: args.dry_run,
         now: chrono::Utc::now().naive_utc(),
     };
@@ -347,6 +411,9 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         }
         Outcome::Generated(g) if !g.written => {
             print!("{}", g.source);
+            for line in plan_report(&g) {
+                eprintln!("{line}");
+            }
         }
         Outcome::Generated(g) => {
             println!("Migrations for 'migration':");
@@ -363,8 +430,21 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
                     println!("    - {line}");
                 }
             }
+            for line in plan_report(&g) {
+                println!("{line}");
+            }
             println!("Apply it with `cargo run -p migration -- up`; roll back with `down -n 1`.");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan on PostgreSQL (the reference for lock behaviour) and the rollout order.
+fn plan_report(g: &generate::Generated) -> Vec<String> {
+    let Some(plan) = &g.plan else {
+        return Vec::new();
+    };
+    let mut lines = crate::report::plan_lines(plan, crate::backend::Backend::Postgres);
+    lines.extend(crate::report::rollout_lines(&g.changes));
+    lines
 }

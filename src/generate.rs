@@ -35,6 +35,8 @@ pub struct GenerateOptions {
     pub renames: Renames,
     pub backfills: Backfills,
     pub allow_destructive: bool,
+    /// Zero-downtime forms (the default), or plain DDL for small tables (`--unsafe`).
+    pub safety: plan::Safety,
     pub dry_run: bool,
     /// The migration's timestamp (UTC).
     pub now: chrono::NaiveDateTime,
@@ -54,6 +56,9 @@ pub struct Generated {
     /// One line per change, for a person.
     pub summary: Vec<String>,
     pub lossy_down: Vec<String>,
+    /// The plan the migration follows, and the changes it makes (none for an empty migration).
+    pub plan: Option<Plan>,
+    pub changes: Vec<Change>,
     pub written: bool,
 }
 
@@ -273,7 +278,7 @@ pub fn generate(
     let state = load_state(ws)?;
     let module = module_name(&opts.now, &opts.message, &state.registered)?;
 
-    let (source, summary, lossy_down, schema) = if opts.autogenerate {
+    let (source, summary, plan, changes, schema) = if opts.autogenerate {
         let pending = pending_from(&state, entities, &opts.renames, asker)?;
         if pending.changes.is_empty() {
             return Ok(Outcome::NoChanges);
@@ -285,23 +290,37 @@ pub fn generate(
             &pending.new,
             &pending.changes,
             &opts.backfills,
+            opts.safety,
         )?;
         let summary = pending.summary();
         let source = render::rustfmt(
-            &render::render_migration(&opts.message, &summary, &plan, &pending.old, &pending.new),
+            &render::render_migration(
+                &opts.message,
+                &summary,
+                &plan,
+                &pending.old,
+                &pending.new,
+                &consented(&pending.changes),
+                opts.safety == plan::Safety::Naive,
+            ),
             &ws.root,
         );
-        (source, summary, plan.lossy_down, pending.new)
+        (source, summary, Some(plan), pending.changes, pending.new)
     } else {
         let source = render::rustfmt(&render::render_empty_migration(&opts.message), &ws.root);
-        (source, Vec::new(), Vec::new(), state.schema())
+        (source, Vec::new(), None, Vec::new(), state.schema())
     };
 
     let mut generated = Generated {
         module: module.clone(),
         source,
         summary,
-        lossy_down,
+        lossy_down: plan
+            .as_ref()
+            .map(|p| p.lossy_down.clone())
+            .unwrap_or_default(),
+        plan,
+        changes,
         written: false,
     };
     if opts.dry_run {
@@ -371,7 +390,13 @@ pub fn reconcile(
         changes,
     };
     refuse_hazards(&pending, opts.allow_destructive)?;
-    let plan = plan::plan_reconciliation(live, &expected, &pending.changes, &opts.backfills)?;
+    let plan = plan::plan_reconciliation(
+        live,
+        &expected,
+        &pending.changes,
+        &opts.backfills,
+        opts.safety,
+    )?;
     let summary = pending.summary();
     let module = module_name(&opts.now, &opts.message, &state.registered)?;
     let message = format!(
@@ -380,14 +405,24 @@ pub fn reconcile(
         backend.name()
     );
     let source = render::rustfmt(
-        &render::render_migration(&message, &summary, &plan, live, &expected),
+        &render::render_migration(
+            &message,
+            &summary,
+            &plan,
+            live,
+            &expected,
+            &consented(&pending.changes),
+            opts.safety == plan::Safety::Naive,
+        ),
         &ws.root,
     );
     let mut generated = Generated {
         module: module.clone(),
         source,
         summary,
-        lossy_down: plan.lossy_down,
+        lossy_down: plan.lossy_down.clone(),
+        plan: Some(plan),
+        changes: pending.changes,
         written: false,
     };
     if !opts.dry_run {
@@ -478,6 +513,20 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
         (ws.snapshot(), snapshot.to_json()),
     ])?;
     Ok(last.clone())
+}
+
+/// The destructive steps a person allowed with `--allow-destructive` (without it, generation
+/// stops before rendering), recorded as a lint waiver so the consent stays in the file.
+fn consented(changes: &[Change]) -> Vec<(&'static str, String)> {
+    let hazards = plan::hazards(changes);
+    if hazards.is_empty() {
+        return Vec::new();
+    }
+    let what: Vec<String> = hazards.into_iter().map(|h| h.what).collect();
+    vec![(
+        "destructive-step",
+        format!("written with --allow-destructive: {}", what.join("; ")),
+    )]
 }
 
 fn refuse_hazards(pending: &Pending, allowed: bool) -> Result<()> {

@@ -18,18 +18,24 @@ use std::collections::BTreeMap;
 const COMMENT_MARKER: &str = "tidemark_comment!";
 
 /// Renders a generated migration.
+///
+/// `waivers` are lint rules the person consented to break (`--allow-destructive`), each with
+/// its reason; they become `// tidemark-lint: allow` lines that `tidemark lint` honours.
 pub fn render_migration(
     message: &str,
     changes: &[String],
     plan: &Plan,
     old: &Schema,
     new: &Schema,
+    waivers: &[(&str, String)],
+    naive: bool,
 ) -> String {
     let mut idens = Idens::default();
+    let online = plan.runs_outside_transaction();
     idens.set_enums(new);
-    let up = render_steps(&plan.up, &mut idens);
+    let up = render_body(&plan.up, &mut idens, online);
     idens.set_enums(old);
-    let down = render_steps(&plan.down, &mut idens);
+    let down = render_body(&plan.down, &mut idens, online);
     let mut header = vec![
         format!("//! {message}"),
         "//!".to_owned(),
@@ -44,7 +50,38 @@ pub fn render_migration(
         header.push("//! `down` restores the schema but not all data:".to_owned());
         header.extend(plan.lossy_down.iter().map(|l| format!("//! - {l}")));
     }
+    if naive {
+        header.push("//!".to_owned());
+        let note = "Written with --unsafe: plain DDL in one transaction, which locks each \
+                    table for as long as its statements scan or rewrite it. Fine for small \
+                    tables only; `tidemark lint` names each such statement and how to waive it \
+                    with a reason.";
+        header.extend(wrap(note, 92).into_iter().map(|l| format!("//! {l}")));
+    }
+    header.extend(
+        waivers
+            .iter()
+            .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
+    );
     let enums = idens.render();
+    let use_transaction = if online {
+        quote! {
+            /// Outside a transaction: concurrent index builds cannot run in one, and batched
+            /// backfills commit batch by batch. Every other step runs in a short transaction
+            /// of its own, and each can run again after a failure.
+            fn use_transaction(&self) -> Option<bool> {
+                Some(false)
+            }
+        }
+    } else {
+        quote! {
+            /// One transaction per migration on every backend, so that a failure leaves
+            /// nothing half-applied (MySQL commits each DDL statement regardless).
+            fn use_transaction(&self) -> Option<bool> {
+                Some(true)
+            }
+        }
+    };
     let file = quote! {
         use sea_orm_migration::prelude::*;
         use sea_orm_migration::sea_orm::{DbBackend, Statement};
@@ -54,20 +91,14 @@ pub fn render_migration(
 
         #[async_trait::async_trait]
         impl MigrationTrait for Migration {
-            /// One transaction per migration on every backend, so that a failure leaves
-            /// nothing half-applied (MySQL commits each DDL statement regardless).
-            fn use_transaction(&self) -> Option<bool> {
-                Some(true)
-            }
+            #use_transaction
 
             async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
                 #up
-                Ok(())
             }
 
             async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
                 #down
-                Ok(())
             }
         }
 
@@ -239,21 +270,33 @@ fn comment(text: &str) -> TokenStream {
     quote!(tidemark_comment!(#text);)
 }
 
-fn render_steps(steps: &[Step], idens: &mut Idens) -> TokenStream {
-    let mut out = TokenStream::new();
+/// The body of `up` or `down`. A transactional migration runs as one unit under a short lock
+/// timeout, retried whole (`tidemark_runtime::locked`); an online one runs each step as a
+/// unit of its own, and the steps that manage their own transactions on their own.
+fn render_body(steps: &[Step], idens: &mut Idens, online: bool) -> TokenStream {
     let branches = steps.iter().any(|s| {
         backend_groups(s).len() > 1 || backend_groups(s).first().is_some_and(|(b, _)| b.len() < 3)
     });
-    if branches {
-        out.extend(quote!(let backend = manager.get_database_backend();));
+    let steps = render_steps(steps, idens, online);
+    if steps.is_empty() {
+        return quote!(Ok(()));
     }
+    if !online {
+        return locked_unit(steps, false);
+    }
+    let backend = branches.then(|| quote!(let backend = manager.get_database_backend();));
+    quote!(#backend #steps Ok(()))
+}
+
+fn render_steps(steps: &[Step], idens: &mut Idens, online: bool) -> TokenStream {
+    let mut out = TokenStream::new();
     for step in steps {
         let groups = backend_groups(step);
         if groups.is_empty() {
             continue;
         }
         out.extend(comment(&step.summary));
-        let code = render_groups(&groups, idens);
+        let code = render_groups(&groups, idens, online);
         match &step.guard {
             None => out.extend(code),
             Some(guard) => {
@@ -275,14 +318,14 @@ fn render_steps(steps: &[Step], idens: &mut Idens) -> TokenStream {
     out
 }
 
-fn render_groups(groups: &[(Vec<Backend>, &[Op])], idens: &mut Idens) -> TokenStream {
+fn render_groups(groups: &[(Vec<Backend>, &[Op])], idens: &mut Idens, online: bool) -> TokenStream {
     if groups.len() == 1 && groups[0].0.len() == 3 {
-        return groups[0].1.iter().map(|op| render_op(op, idens)).collect();
+        return render_ops(groups[0].1, idens, online);
     }
     let covers_all = groups.iter().map(|(b, _)| b.len()).sum::<usize>() == 3;
     let mut chain = TokenStream::new();
     for (i, (backends, ops)) in groups.iter().enumerate() {
-        let body: TokenStream = ops.iter().map(|op| render_op(op, idens)).collect();
+        let body = render_ops(ops, idens, online);
         let last = i + 1 == groups.len();
         if i > 0 && last && covers_all {
             chain.extend(quote!(else { #body }));
@@ -295,6 +338,56 @@ fn render_groups(groups: &[(Vec<Backend>, &[Op])], idens: &mut Idens) -> TokenSt
         }
     }
     chain
+}
+
+/// In an online migration, consecutive ops that can run in a transaction become one unit
+/// under `tidemark_runtime::locked`; the others manage their own transactions.
+fn render_ops(ops: &[Op], idens: &mut Idens, online: bool) -> TokenStream {
+    if !online {
+        return ops.iter().map(|op| render_op(op, idens)).collect();
+    }
+    let mut out = TokenStream::new();
+    let mut unit = TokenStream::new();
+    for op in ops {
+        if op.runs_outside_transaction() {
+            out.extend(locked_unit(std::mem::take(&mut unit), true));
+            out.extend(render_op(op, idens));
+        } else {
+            unit.extend(render_op(op, idens));
+        }
+    }
+    out.extend(locked_unit(unit, true));
+    out
+}
+
+/// `body` as one unit under `tidemark_runtime::locked`: in a (sub)transaction with a short
+/// lock timeout, retried whole when a lock is busy. The closure has SeaORM's `transaction`
+/// shape, so the unit's future is `Send` as `async_trait` requires.
+fn locked_unit(body: TokenStream, in_statement: bool) -> TokenStream {
+    if body.is_empty() {
+        return body;
+    }
+    let backend =
+        uses_ident(&body, "backend").then(|| quote!(let backend = manager.get_database_backend();));
+    let call = quote! {
+        tidemark_runtime::locked(manager, |manager| {
+            Box::pin(async move {
+                #backend
+                #body
+                Ok(())
+            })
+        })
+        .await
+    };
+    if in_statement { quote!(#call?;) } else { call }
+}
+
+fn uses_ident(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => uses_ident(&g.stream(), name),
+        _ => false,
+    })
 }
 
 /// Backends grouped by identical statements, empty groups dropped, in a fixed order.
@@ -407,6 +500,7 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             ty,
             nullable,
             default,
+            ..
         } => {
             let t = idens.table(table);
             let c = idens.column(table, &column.name);
@@ -477,11 +571,91 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
         }
         // `execute_raw`, not `execute_unprepared`: only the former reaches SeaORM's metric
         // callback, through which tidemark-runtime reports what a failed MySQL migration ran.
-        Op::Sql(sql) => quote! {
-            manager
-                .get_connection()
-                .execute_raw(Statement::from_string(backend, #sql))
+        Op::Sql(sql) => raw_sql(sql),
+        Op::Backfill {
+            table,
+            column,
+            expr,
+        } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote! {
+                manager
+                    .execute(
+                        Query::update()
+                            .table(#t)
+                            .value(#c, Expr::cust(#expr))
+                            .and_where(Expr::col(#c).is_null())
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        Op::BatchedBackfill {
+            table,
+            column,
+            expr,
+            integer_key,
+        } => {
+            let key = match integer_key {
+                Some(k) => quote!(Some(#k)),
+                None => quote!(None),
+            };
+            quote! {
+                tidemark_runtime::backfill::run(
+                    manager,
+                    tidemark_runtime::backfill::Backfill {
+                        table: #table,
+                        column: #column,
+                        expression: #expr,
+                        integer_key: #key,
+                    },
+                )
                 .await?;
+            }
+        }
+        Op::AddUniqueConstraint {
+            table,
+            name,
+            columns,
+        } => {
+            let quoted: Vec<String> = columns.iter().map(|c| pg_ident(c)).collect();
+            raw_sql(&format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                pg_ident(table),
+                pg_ident(name),
+                quoted.join(", ")
+            ))
+        }
+        Op::AddUniqueConcurrently {
+            table,
+            name,
+            columns,
+        } => quote! {
+            tidemark_runtime::postgres::add_unique_constraint_concurrently(
+                manager,
+                #table,
+                #name,
+                &[#(#columns),*],
+            )
+            .await?;
+        },
+        Op::CreateIndexConcurrently { table, index } => {
+            let stmt = index_create(table, index, idens);
+            quote!(tidemark_runtime::postgres::create_index_concurrently(manager, #stmt).await?;)
+        }
+        Op::DropIndexConcurrently { name, .. } => quote! {
+            tidemark_runtime::postgres::drop_index_concurrently(manager, #name).await?;
+        },
+        Op::AddForeignKeyNotValid { table, foreign_key } => {
+            let fk = foreign_key_create(table, foreign_key, idens);
+            let name = &foreign_key.name;
+            quote! {
+                tidemark_runtime::postgres::add_foreign_key_not_valid(manager, #fk.to_owned()).await?;
+                tidemark_runtime::postgres::validate_constraint(manager, #table, #name).await?;
+            }
+        }
+        Op::SetNotNullOnline { table, column } => quote! {
+            tidemark_runtime::postgres::set_not_null(manager, #table, #column).await?;
         },
         Op::RebuildTable { table, backfills } => {
             let stmt = table_create(table, &[], idens);
@@ -501,6 +675,19 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             }
         }
     }
+}
+
+fn raw_sql(sql: &str) -> TokenStream {
+    quote! {
+        manager
+            .get_connection()
+            .execute_raw(Statement::from_string(backend, #sql))
+            .await?;
+    }
+}
+
+fn pg_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// PostgreSQL converts only between some types implicitly; an explicit cast covers the rest.

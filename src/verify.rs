@@ -342,6 +342,30 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
 /// `sql`: the exact SQL migration `name` (the last one when `None`) runs on `backend`, read
 /// without any database by the migrator's preview mode (see `tidemark_runtime::preview`).
 pub fn sql(ws: &Workspace, name: Option<&str>, down: bool, backend: Backend) -> Result<String> {
+    let mut command = preview_command(ws, name, backend)?;
+    command.env("TIDEMARK_SQL_DOWN", if down { "1" } else { "0" });
+    run_preview(command)
+}
+
+/// What every migration (or only `name`) runs up and down on `backend`, for `lint`.
+pub fn recorded_sql(
+    ws: &Workspace,
+    name: Option<&str>,
+    backend: Backend,
+) -> Result<Vec<crate::lint::Recorded>> {
+    let mut command = preview_command(ws, name, backend)?;
+    command.env("TIDEMARK_SQL_FORMAT", "json");
+    let json = run_preview(command)?;
+    serde_json::from_str(&json).map_err(|e| {
+        Error::Refused(format!(
+            "the migrator's SQL preview is not what tidemark expects ({e}); is the migration \
+             crate's tidemark-runtime older than this tidemark?"
+        ))
+    })
+}
+
+/// The migration crate's binary, set to record SQL for `backend` instead of connecting.
+fn preview_command(ws: &Workspace, name: Option<&str>, backend: Backend) -> Result<Command> {
     let binary = build_migrator(ws)?;
     let mut command = Command::new(&binary);
     command
@@ -353,12 +377,16 @@ pub fn sql(ws: &Workspace, name: Option<&str>, down: bool, backend: Backend) -> 
                 Backend::Sqlite => "sqlite",
             },
         )
-        .env("TIDEMARK_SQL_DOWN", if down { "1" } else { "0" })
         .env_remove("DATABASE_URL");
     if let Some(name) = name {
         command.env("TIDEMARK_SQL_MIGRATION", name);
     }
-    let output = command.output().map_err(Error::io(&binary))?;
+    Ok(command)
+}
+
+fn run_preview(mut command: Command) -> Result<String> {
+    let program = PathBuf::from(command.get_program());
+    let output = command.output().map_err(Error::io(&program))?;
     if !output.status.success() {
         return Err(Error::Refused(format!(
             "the migrator could not preview the SQL: {}",

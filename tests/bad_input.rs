@@ -73,6 +73,7 @@ fn options(message: &str, minute: u32) -> GenerateOptions {
         renames: Renames::default(),
         backfills: Backfills::new(),
         allow_destructive: false,
+        safety: Default::default(),
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()

@@ -259,7 +259,7 @@ fn plan_creates_parents_first_and_breaks_cycles() {
     let new = schema(vec![team, member, child, table("zparent", vec![])]);
     let old = Schema::default();
     let got = changes(&old, &new);
-    let plan = plan::plan(&old, &new, &got, &Backfills::new()).unwrap();
+    let plan = plan::plan(&old, &new, &got, &Backfills::new(), plan::Safety::Online).unwrap();
     let summaries: Vec<&str> = plan.up.iter().map(|s| s.summary.as_str()).collect();
     insta::assert_yaml_snapshot!(summaries);
     let postgres_ops: Vec<String> = plan
@@ -293,7 +293,14 @@ fn plan_drops_the_child_foreign_key_before_the_parent_table() {
     );
     let old = schema(vec![table("owner", vec![]), child]);
     let new = schema(vec![table("item", vec![])]);
-    let plan = plan::plan(&old, &new, &changes(&old, &new), &Backfills::new()).unwrap();
+    let plan = plan::plan(
+        &old,
+        &new,
+        &changes(&old, &new),
+        &Backfills::new(),
+        plan::Safety::Online,
+    )
+    .unwrap();
     let summaries: Vec<&str> = plan.up.iter().map(|s| s.summary.as_str()).collect();
     let drop_fk = summaries
         .iter()

@@ -42,8 +42,9 @@ fn schema(tables: Vec<Table>) -> Schema {
 fn render(old: &Schema, new: &Schema, renames: &Renames, backfills: &Backfills) -> String {
     let changes = diff::diff(old, new, renames);
     let summary: Vec<String> = changes.iter().map(|c| plan::describe(c, new)).collect();
-    let plan = plan::plan(old, new, &changes, backfills).unwrap();
-    let source = tidemark::render::render_migration("test migration", &summary, &plan, old, new);
+    let plan = plan::plan(old, new, &changes, backfills, plan::Safety::Online).unwrap();
+    let source =
+        tidemark::render::render_migration("test migration", &summary, &plan, old, new, &[], false);
     syn::parse_file(&source).expect("generated source parses");
     source
 }

@@ -122,6 +122,7 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             renames: Renames::default(),
             backfills: Backfills::new(),
             allow_destructive: false,
+            safety: Default::default(),
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
                 .unwrap()
@@ -289,6 +290,7 @@ fn add_failing_migration(ws: &Workspace) -> String {
         renames: Renames::default(),
         backfills: Backfills::new(),
         allow_destructive: false,
+        safety: Default::default(),
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
@@ -481,6 +483,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
             renames: Renames::default(),
             backfills: Backfills::new(),
             allow_destructive: false,
+            safety: Default::default(),
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
                 .unwrap()
@@ -491,6 +494,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         assert!(refused.is_err(), "dropping a column needs consent");
         let options = GenerateOptions {
             allow_destructive: true,
+            safety: Default::default(),
             ..options
         };
         generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options).unwrap();

@@ -36,9 +36,13 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(migrator: M) {
             .enable_all()
             .build()
             .expect("failed to start the Tokio runtime");
-        if let Err(err) =
+        let json = std::env::var("TIDEMARK_SQL_FORMAT").is_ok_and(|f| f == "json");
+        let printed = if json {
+            runtime.block_on(crate::preview::print_json::<M>(backend, name.as_deref()))
+        } else {
             runtime.block_on(crate::preview::print::<M>(backend, name.as_deref(), down))
-        {
+        };
+        if let Err(err) = printed {
             eprintln!("{err}");
             std::process::exit(2);
         }

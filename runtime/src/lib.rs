@@ -4,9 +4,13 @@
 //! on `sea-orm-migration` only, so the migration crate never pulls in the generator's
 //! build-time dependencies (syn, quote, prettyplease, clap of the generator).
 
+pub mod backfill;
 pub mod cli;
+pub mod lock;
 pub mod mysql;
+pub mod postgres;
 pub mod preview;
 pub mod sqlite;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};
+pub use lock::locked;

@@ -50,6 +50,66 @@ pub async fn statements(
     Ok(statements)
 }
 
+/// In a migration that runs in a transaction, the units that `tidemark_runtime::locked` opens
+/// are savepoints: say so, as the server will see them.
+fn as_savepoints(statements: Vec<String>) -> Vec<String> {
+    statements
+        .into_iter()
+        .map(|s| match s.as_str() {
+            "BEGIN" => "SAVEPOINT tidemark_unit".to_owned(),
+            "COMMIT" => "RELEASE SAVEPOINT tidemark_unit".to_owned(),
+            "ROLLBACK" => "ROLLBACK TO SAVEPOINT tidemark_unit".to_owned(),
+            _ => s,
+        })
+        .collect()
+}
+
+/// Whether sea-orm-migration runs `migration` in a transaction on `backend`.
+fn transactional(migration: &dyn MigrationTrait, backend: DbBackend) -> bool {
+    migration
+        .use_transaction()
+        .unwrap_or(backend == DbBackend::Postgres)
+}
+
+/// Prints, as JSON, what every migration (or only `name`) runs up and down on `backend`:
+/// `[{"migration", "down", "transactional", "statements"}]`, for `tidemark lint`.
+pub async fn print_json<M: MigratorTrait>(
+    backend: DbBackend,
+    name: Option<&str>,
+) -> Result<(), String> {
+    let mut out = Vec::new();
+    for migration in M::migrations() {
+        if name.is_some_and(|n| n != migration.name()) {
+            continue;
+        }
+        for down in [false, true] {
+            let statements = statements(migration.as_ref(), backend, down)
+                .await
+                .map_err(|e| format!("{}: {e}", migration.name()))?;
+            let transactional = transactional(migration.as_ref(), backend);
+            let statements = if transactional {
+                as_savepoints(statements)
+            } else {
+                statements
+            };
+            out.push(serde_json::json!({
+                "migration": migration.name(),
+                "down": down,
+                "transactional": transactional,
+                "statements": statements,
+            }));
+        }
+    }
+    if out.is_empty() {
+        return Err(match name {
+            Some(name) => format!("no migration named `{name}` is registered"),
+            None => "no migrations are registered".to_owned(),
+        });
+    }
+    println!("{}", serde_json::Value::Array(out));
+    Ok(())
+}
+
 /// Prints the SQL of migration `name` (the last one when `None`) for `backend`.
 pub async fn print<M: MigratorTrait>(
     backend: DbBackend,
@@ -68,9 +128,11 @@ pub async fn print<M: MigratorTrait>(
     let statements = statements(migration.as_ref(), backend, down)
         .await
         .map_err(|e| e.to_string())?;
-    let transactional = match migration.use_transaction() {
-        Some(v) => v,
-        None => backend == DbBackend::Postgres,
+    let transactional = transactional(migration.as_ref(), backend);
+    let statements = if transactional {
+        as_savepoints(statements)
+    } else {
+        statements
     };
     println!(
         "-- {} ({}) on {backend:?}{}",

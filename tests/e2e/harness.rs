@@ -73,6 +73,7 @@ impl Scenario {
             renames,
             backfills,
             allow_destructive: self.allow_destructive,
+            safety: Default::default(),
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
                 .unwrap()
@@ -146,6 +147,21 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
     let lock = std::fs::File::create(base.join("lock")).unwrap();
     lock.lock().unwrap();
 
+    // This test binary holds the generator and the scenarios, so it determines what they
+    // generate: once one process generated them, the others of the same build reuse that.
+    let generated_by = base.join(format!("generated-by-{}", this_build()));
+    if let Ok(key) = std::fs::read_to_string(&generated_by) {
+        let binary = base.join(format!("runner-{key}"));
+        let scenarios_dir = base.join(format!("scenarios-{key}"));
+        if binary.exists() && scenarios_dir.exists() {
+            lock.unlock().unwrap();
+            return Prepared {
+                runner: binary,
+                scenarios_dir,
+            };
+        }
+    }
+
     // Generate into a per-process staging folder, hash, and publish under the hash.
     let staging = base.join(format!("staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
@@ -192,11 +208,24 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
         );
         std::fs::copy(base.join("target/debug/tidemark-e2e-runner"), &binary).unwrap();
     }
+    std::fs::write(&generated_by, &key).unwrap();
     lock.unlock().unwrap();
     Prepared {
         runner: binary,
         scenarios_dir,
     }
+}
+
+/// Identifies this test binary's build: its size and modification time.
+fn this_build() -> String {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let meta = std::fs::metadata(&exe).expect("the test binary exists");
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}-{modified:x}", meta.len())
 }
 
 fn write_runner_crate(dir: &Path, scenarios_dir: &Path, scenarios: &[Scenario]) {

@@ -5,6 +5,11 @@
 //! directly (SQLite's `ALTER TABLE` cannot alter a column, so the table is rebuilt). It also
 //! finds the changes that destroy data, which the CLI refuses without consent.
 
+mod assess;
+mod online;
+
+pub use assess::{Assessment, assess};
+
 use crate::backend::{self, Backend};
 use crate::diff::{self, Change};
 use crate::error::{Error, Result};
@@ -13,6 +18,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Backfill expressions for new NOT NULL columns, by (table, column).
 pub type Backfills = BTreeMap<(String, String), String>;
+
+/// How a migration applies changes to tables that already hold rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Safety {
+    /// The zero-downtime forms of SAFETY.md: concurrent index builds, `NOT VALID` foreign
+    /// keys and checks validated separately, batched backfills. A migration holding one of
+    /// them runs outside a transaction, each step in a short transaction of its own.
+    #[default]
+    Online,
+    /// The plain DDL, in one transaction, for tables known to be small (`--unsafe`).
+    Naive,
+}
 
 /// A migration's `up` and `down`, step by step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +125,8 @@ pub enum Op {
         table: String,
         column: Column,
         ty: bool,
+        /// The type change rewrites the table (see `backend::pg_type_change_rewrites`).
+        rewrites: bool,
         nullable: bool,
         default: bool,
     },
@@ -134,11 +153,84 @@ pub enum Op {
     },
     /// Backend-specific SQL for what sea-query has no builder for, written by the planner.
     Sql(String),
+    /// Fill `column` from `expr` where it is NULL, in one `UPDATE`.
+    Backfill {
+        table: String,
+        column: String,
+        expr: String,
+    },
+    /// The same in committed batches, by ranges of `integer_key` when the table has one.
+    BatchedBackfill {
+        table: String,
+        column: String,
+        expr: String,
+        integer_key: Option<String>,
+    },
+    /// PostgreSQL: a unique constraint `name` over `columns`.
+    AddUniqueConstraint {
+        table: String,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// PostgreSQL: the same through a unique index built concurrently.
+    AddUniqueConcurrently {
+        table: String,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// PostgreSQL: `CREATE INDEX CONCURRENTLY`.
+    CreateIndexConcurrently {
+        table: String,
+        index: Index,
+    },
+    /// PostgreSQL: `DROP INDEX CONCURRENTLY`.
+    DropIndexConcurrently {
+        table: String,
+        name: String,
+    },
+    /// PostgreSQL: the foreign key `NOT VALID`, then `VALIDATE CONSTRAINT` on its own.
+    AddForeignKeyNotValid {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    /// PostgreSQL: `SET NOT NULL` proven by a validated `CHECK (column IS NOT NULL)`.
+    SetNotNullOnline {
+        table: String,
+        column: String,
+    },
     /// SQLite: rebuild the table into `table`'s definition, copying rows.
     RebuildTable {
         table: Table,
         backfills: Vec<(String, String)>,
     },
+}
+
+impl Op {
+    /// Whether the op manages its own transactions (it builds concurrently, commits batch by
+    /// batch, or validates apart from the lock that added the constraint), so that the
+    /// migration holding it must run outside a transaction.
+    pub fn runs_outside_transaction(&self) -> bool {
+        matches!(
+            self,
+            Op::BatchedBackfill { .. }
+                | Op::AddUniqueConcurrently { .. }
+                | Op::CreateIndexConcurrently { .. }
+                | Op::DropIndexConcurrently { .. }
+                | Op::AddForeignKeyNotValid { .. }
+                | Op::SetNotNullOnline { .. }
+        )
+    }
+}
+
+impl Plan {
+    /// Whether any step, up or down, on any backend, must run outside a transaction.
+    pub fn runs_outside_transaction(&self) -> bool {
+        self.up
+            .iter()
+            .chain(&self.down)
+            .flat_map(|s| Backend::ALL.into_iter().flat_map(move |b| s.ops(b)))
+            .any(Op::runs_outside_transaction)
+    }
 }
 
 /// A change that destroys data, with the safer sequence a careful person would use.
@@ -148,7 +240,6 @@ pub struct Hazard {
     pub safer: String,
 }
 
-/// Plans `changes` (which take `old` to `new`) in both directions.
 /// Plans a reconciliation: `changes` take a drifted database (`live`) back to the snapshot.
 ///
 /// The migration is registered like any other, so it also runs on databases that never
@@ -160,8 +251,16 @@ pub fn plan_reconciliation(
     snapshot: &Schema,
     changes: &[Change],
     backfills: &Backfills,
+    safety: Safety,
 ) -> Result<Plan> {
-    let up = plan_direction(live, snapshot, changes, backfills, Direction::Reconcile)?;
+    let up = plan_direction(
+        live,
+        snapshot,
+        changes,
+        backfills,
+        Direction::Reconcile,
+        safety,
+    )?;
     Ok(Plan {
         up,
         down: Vec::new(),
@@ -191,8 +290,15 @@ fn reconcile_guard(change: &Change) -> Option<Guard> {
     })
 }
 
-pub fn plan(old: &Schema, new: &Schema, changes: &[Change], backfills: &Backfills) -> Result<Plan> {
-    let up = plan_direction(old, new, changes, backfills, Direction::Up)?;
+/// Plans `changes` (which take `old` to `new`) in both directions.
+pub fn plan(
+    old: &Schema,
+    new: &Schema,
+    changes: &[Change],
+    backfills: &Backfills,
+    safety: Safety,
+) -> Result<Plan> {
+    let up = plan_direction(old, new, changes, backfills, Direction::Up, safety)?;
     let reversed = diff::reverse(changes);
     let mut lossy_down = Vec::new();
     let mut down_backfills = Backfills::new();
@@ -232,7 +338,14 @@ pub fn plan(old: &Schema, new: &Schema, changes: &[Change], backfills: &Backfill
             _ => {}
         }
     }
-    let down = plan_direction(new, old, &reversed, &down_backfills, Direction::Down)?;
+    let down = plan_direction(
+        new,
+        old,
+        &reversed,
+        &down_backfills,
+        Direction::Down,
+        safety,
+    )?;
     Ok(Plan {
         up,
         down,
@@ -281,6 +394,7 @@ fn plan_direction(
     changes: &[Change],
     backfills: &Backfills,
     direction: Direction,
+    safety: Safety,
 ) -> Result<Vec<Step>> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
     ordered.sort_by_key(|c| phase(c));
@@ -349,6 +463,13 @@ fn plan_direction(
             postgres: vec![op.clone()],
             mysql: vec![op],
         });
+    }
+    if safety == Safety::Online {
+        let context = online::Context::new(&created, to);
+        for step in &mut steps {
+            step.postgres = online::postgres(std::mem::take(&mut step.postgres), &context);
+            step.mysql = online::mysql(std::mem::take(&mut step.mysql), &context);
+        }
     }
     Ok(steps)
 }
@@ -717,11 +838,16 @@ fn plan_change(
                                 table: table.clone(),
                                 column: nullable.clone(),
                             },
-                            Op::Sql(sql::backfill(Backend::Postgres, table, &column.name, sql)),
+                            Op::Backfill {
+                                table: table.clone(),
+                                column: column.name.clone(),
+                                expr: sql.clone(),
+                            },
                             Op::AlterColumnParts {
                                 table: table.clone(),
                                 column: column.clone(),
                                 ty: false,
+                                rewrites: false,
                                 nullable: true,
                                 default: false,
                             },
@@ -731,7 +857,11 @@ fn plan_change(
                                 table: table.clone(),
                                 column: nullable,
                             },
-                            Op::Sql(sql::backfill(Backend::Mysql, table, &column.name, sql)),
+                            Op::Backfill {
+                                table: table.clone(),
+                                column: column.name.clone(),
+                                expr: sql.clone(),
+                            },
                             Op::ModifyColumn {
                                 table: table.clone(),
                                 column: column.clone(),
@@ -860,18 +990,13 @@ fn plan_alter_column(
         && before.nullable
         && !after.nullable
     {
-        postgres.push(Op::Sql(sql::backfill(
-            Backend::Postgres,
-            table,
-            &after.name,
-            sql,
-        )));
-        mysql.push(Op::Sql(sql::backfill(
-            Backend::Mysql,
-            table,
-            &after.name,
-            sql,
-        )));
+        let fill = Op::Backfill {
+            table: table.to_owned(),
+            column: after.name.clone(),
+            expr: sql.clone(),
+        };
+        postgres.push(fill.clone());
+        mysql.push(fill);
     }
     let ty = backend::physical_type(&before.ty, from, Backend::Postgres)
         != backend::physical_type(&after.ty, to, Backend::Postgres);
@@ -883,6 +1008,7 @@ fn plan_alter_column(
             table: table.to_owned(),
             column: after.clone(),
             ty,
+            rewrites: ty && backend::pg_type_change_rewrites(&before.ty, &after.ty),
             nullable,
             default: set_default,
         });
@@ -914,7 +1040,15 @@ fn plan_alter_column(
     if before.unique != after.unique {
         // An inline UNIQUE is a constraint named `<table>_<column>_key` on PostgreSQL and an
         // index named after the column on MySQL.
-        postgres.push(Op::Sql(sql::pg_unique(table, &after.name, after.unique)));
+        postgres.push(if after.unique {
+            Op::AddUniqueConstraint {
+                table: table.to_owned(),
+                name: format!("{table}_{}_key", after.name),
+                columns: vec![after.name.clone()],
+            }
+        } else {
+            Op::Sql(sql::pg_drop_unique(table, &after.name))
+        });
         let index = Index {
             name: after.name.clone(),
             columns: vec![after.name.clone()],
@@ -1208,11 +1342,6 @@ mod sql {
         format!("'{}'", value.replace('\'', "''"))
     }
 
-    pub(super) fn backfill(backend: Backend, table: &str, column: &str, expr: &str) -> String {
-        let (t, c) = (ident(backend, table), ident(backend, column));
-        format!("UPDATE {t} SET {c} = {expr} WHERE {c} IS NULL")
-    }
-
     pub(super) fn drop_default(table: &str, column: &str) -> String {
         let (t, c) = (
             ident(Backend::Postgres, table),
@@ -1221,17 +1350,10 @@ mod sql {
         format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
     }
 
-    pub(super) fn pg_unique(table: &str, column: &str, add: bool) -> String {
+    pub(super) fn pg_drop_unique(table: &str, column: &str) -> String {
         let t = ident(Backend::Postgres, table);
         let name = ident(Backend::Postgres, &format!("{table}_{column}_key"));
-        if add {
-            format!(
-                "ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({})",
-                ident(Backend::Postgres, column)
-            )
-        } else {
-            format!("ALTER TABLE {t} DROP CONSTRAINT {name}")
-        }
+        format!("ALTER TABLE {t} DROP CONSTRAINT {name}")
     }
 
     /// One statement per element: a prepared statement may hold only one command.

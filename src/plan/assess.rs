@@ -1,0 +1,303 @@
+//! What each planned statement does to a live table: the lock it takes, for how long, and
+//! whether old code survives it. PostgreSQL's figures are in the project's LOCKS.md; its lock
+//! levels are those of <https://www.postgresql.org/docs/current/explicit-locking.html>.
+
+use super::Op;
+use crate::backend::Backend;
+
+/// How one op treats the table it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    /// What the op does, in a few words.
+    pub action: String,
+    /// The strongest lock it takes, and what that lock blocks.
+    pub lock: &'static str,
+    /// How long the lock is held: brief (catalog only), or a scan or rewrite of the table.
+    pub cost: Cost,
+    /// Why it is safe, or what makes it risky on a big or busy table.
+    pub note: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Changes the catalog only; the lock is held for milliseconds.
+    Brief,
+    /// Reads the whole table, but lets writes go on.
+    OnlineScan,
+    /// Writes rows in committed batches.
+    Batches,
+    /// Reads the whole table while holding a lock that blocks writes.
+    BlockingScan,
+    /// Rewrites the whole table while holding a lock that blocks reads and writes.
+    Rewrite,
+}
+
+impl Cost {
+    /// Whether this cost stalls writers for as long as the table is big.
+    pub fn is_risky(self) -> bool {
+        matches!(self, Cost::BlockingScan | Cost::Rewrite)
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            Cost::Brief => "brief, catalog only",
+            Cost::OnlineScan => "scans the table, writes go on",
+            Cost::Batches => "committed batches",
+            Cost::BlockingScan => "SCANS THE TABLE, blocking writes",
+            Cost::Rewrite => "REWRITES THE TABLE, blocking reads and writes",
+        }
+    }
+}
+
+const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE (blocks reads and writes)";
+const SHARE: &str = "SHARE (blocks writes)";
+const SHARE_ROW_EXCLUSIVE: &str = "SHARE ROW EXCLUSIVE on both tables (blocks writes)";
+const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE (reads and writes go on)";
+const ROW_LOCKS: &str = "row locks of one batch at a time";
+const NEW_TABLE: &str = "none on existing tables";
+
+/// What `op` does on `backend`.
+pub fn assess(op: &Op, backend: Backend) -> Assessment {
+    let a = |action: &str, lock, cost, note| Assessment {
+        action: action.to_owned(),
+        lock,
+        cost,
+        note,
+    };
+    if backend == Backend::Sqlite {
+        return a(
+            &action(op),
+            "the database's write lock",
+            match op {
+                Op::RebuildTable { .. } => Cost::Rewrite,
+                _ => Cost::Brief,
+            },
+            "SQLite serialises writers; a rebuild copies the table inside the migration's transaction",
+        );
+    }
+    if backend == Backend::Mysql {
+        return a(
+            &action(op),
+            "metadata lock (InnoDB online DDL where the change allows it)",
+            match op {
+                Op::BatchedBackfill { .. } => Cost::Batches,
+                Op::Backfill { .. } => Cost::BlockingScan,
+                _ => Cost::Brief,
+            },
+            "MySQL/MariaDB commit each DDL statement; a failure leaves the earlier ones applied",
+        );
+    }
+    let action = action(op);
+    match op {
+        Op::CreateEnumType(_) | Op::DropEnumType(_) | Op::AddEnumValue { .. } => {
+            a(&action, "the type only", Cost::Brief, "no table is locked")
+        }
+        Op::CreateTable { .. } => a(
+            &action,
+            NEW_TABLE,
+            Cost::Brief,
+            "a new table; foreign keys briefly lock the tables they reference",
+        ),
+        Op::DropTable(_) | Op::DropColumn { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "instant, but code still using it breaks at once: stop using it in a deploy before",
+        ),
+        Op::RenameTable { .. } | Op::RenameColumn { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "instant, but code using the old name breaks at once: expand/contract or deploy together",
+        ),
+        Op::AddColumn { column, .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            if column.nullable || column.default.is_some() {
+                "metadata only (PostgreSQL 11+ stores a constant default without rewriting)"
+            } else {
+                "metadata only on an empty table; fails on one with rows"
+            },
+        ),
+        Op::AlterColumnParts { rewrites: true, .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Rewrite,
+            "the new type rewrites every row under the lock: on a big table, add a column of \
+             the new type, backfill it and switch over instead (expand/contract)",
+        ),
+        Op::AlterColumnParts {
+            nullable: true,
+            column,
+            ..
+        } if !column.nullable => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::BlockingScan,
+            "SET NOT NULL scans the whole table under the lock (the online form validates a \
+             NOT VALID check first)",
+        ),
+        Op::AlterColumnParts { .. } | Op::ModifyColumn { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "metadata only: the stored values already fit",
+        ),
+        Op::CreateIndex { .. } => a(
+            &action,
+            SHARE,
+            Cost::BlockingScan,
+            "writes wait for the whole index build; CONCURRENTLY avoids that",
+        ),
+        Op::CreateIndexConcurrently { .. } => a(
+            &action,
+            SHARE_UPDATE_EXCLUSIVE,
+            Cost::OnlineScan,
+            "builds while writes go on, outside a transaction; a failed build is dropped and \
+             retried on the next run",
+        ),
+        Op::DropIndex { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "waits for running queries on the table while blocking new ones",
+        ),
+        Op::DropIndexConcurrently { .. } => a(
+            &action,
+            SHARE_UPDATE_EXCLUSIVE,
+            Cost::Brief,
+            "waits for queries using the index without blocking the table",
+        ),
+        Op::AddUniqueConstraint { .. } => a(
+            &action,
+            SHARE,
+            Cost::BlockingScan,
+            "builds the unique index while writes wait",
+        ),
+        Op::AddUniqueConcurrently { .. } => a(
+            &action,
+            SHARE_UPDATE_EXCLUSIVE,
+            Cost::OnlineScan,
+            "unique index built concurrently, then attached with a brief lock",
+        ),
+        Op::AddForeignKey { .. } => a(
+            &action,
+            SHARE_ROW_EXCLUSIVE,
+            Cost::BlockingScan,
+            "checks every existing row while writes to both tables wait",
+        ),
+        Op::AddForeignKeyNotValid { .. } => a(
+            &action,
+            SHARE_UPDATE_EXCLUSIVE,
+            Cost::OnlineScan,
+            "NOT VALID takes a brief lock and checks new rows; VALIDATE then checks the \
+             existing ones while writes go on",
+        ),
+        Op::SetNotNullOnline { .. } => a(
+            &action,
+            SHARE_UPDATE_EXCLUSIVE,
+            Cost::OnlineScan,
+            "CHECK NOT VALID (brief), VALIDATE (writes go on), SET NOT NULL proven by the \
+             check without a scan (PostgreSQL 12+), check dropped",
+        ),
+        Op::DropForeignKey { .. } | Op::DropForeignKeyAndIndex { .. } => {
+            a(&action, SHARE_ROW_EXCLUSIVE, Cost::Brief, "catalog only")
+        }
+        Op::Backfill { .. } => a(
+            &action,
+            "row locks of every row until the statement commits",
+            Cost::BlockingScan,
+            "one UPDATE holds every row lock it takes until it ends: writers to those rows wait",
+        ),
+        Op::BatchedBackfill { .. } => a(
+            &action,
+            ROW_LOCKS,
+            Cost::Batches,
+            "each batch commits on its own, so a writer waits one batch at most",
+        ),
+        Op::Sql(_) => a(&action, ACCESS_EXCLUSIVE, Cost::Brief, "catalog only"),
+        Op::RebuildTable { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
+    }
+}
+
+/// A few words for what `op` does.
+pub fn action(op: &Op) -> String {
+    match op {
+        Op::CreateEnumType(e) => format!("CREATE TYPE {}", e.name),
+        Op::AddEnumValue { name, value } => format!("ALTER TYPE {name} ADD VALUE '{value}'"),
+        Op::DropEnumType(name) => format!("DROP TYPE {name}"),
+        Op::CreateTable { table, .. } => format!("CREATE TABLE {}", table.name),
+        Op::DropTable(name) => format!("DROP TABLE {name}"),
+        Op::RenameTable { from, to } => format!("RENAME TABLE {from} TO {to}"),
+        Op::AddColumn { table, column } => format!(
+            "ADD COLUMN {table}.{}{}",
+            column.name,
+            if column.nullable { " (nullable)" } else { "" }
+        ),
+        Op::DropColumn { table, column } => format!("DROP COLUMN {table}.{column}"),
+        Op::RenameColumn { table, from, to } => format!("RENAME COLUMN {table}.{from} TO {to}"),
+        Op::ModifyColumn { table, column } => format!("MODIFY COLUMN {table}.{}", column.name),
+        Op::AlterColumnParts {
+            table,
+            column,
+            ty,
+            nullable,
+            default,
+            ..
+        } => {
+            let mut parts = Vec::new();
+            if *ty {
+                parts.push("TYPE");
+            }
+            if *nullable {
+                parts.push(if column.nullable {
+                    "DROP NOT NULL"
+                } else {
+                    "SET NOT NULL"
+                });
+            }
+            if *default {
+                parts.push("SET DEFAULT");
+            }
+            format!("ALTER COLUMN {table}.{} {}", column.name, parts.join(", "))
+        }
+        Op::CreateIndex { index, .. } => format!("CREATE INDEX {}", index.name),
+        Op::CreateIndexConcurrently { index, .. } => {
+            format!("CREATE INDEX CONCURRENTLY {}", index.name)
+        }
+        Op::DropIndex { name, .. } => format!("DROP INDEX {name}"),
+        Op::DropIndexConcurrently { name, .. } => format!("DROP INDEX CONCURRENTLY {name}"),
+        Op::AddUniqueConstraint { name, .. } => format!("ADD CONSTRAINT {name} UNIQUE"),
+        Op::AddUniqueConcurrently { name, .. } => {
+            format!("CREATE UNIQUE INDEX CONCURRENTLY {name}, ADD CONSTRAINT USING INDEX")
+        }
+        Op::AddForeignKey { foreign_key, .. } => {
+            format!("ADD CONSTRAINT {} FOREIGN KEY", foreign_key.name)
+        }
+        Op::AddForeignKeyNotValid { foreign_key, .. } => format!(
+            "ADD CONSTRAINT {} FOREIGN KEY NOT VALID, VALIDATE",
+            foreign_key.name
+        ),
+        Op::SetNotNullOnline { table, column } => {
+            format!("SET NOT NULL {table}.{column} via a validated CHECK")
+        }
+        Op::DropForeignKey { name, .. } | Op::DropForeignKeyAndIndex { name, .. } => {
+            format!("DROP CONSTRAINT {name}")
+        }
+        Op::Backfill { table, column, .. } => {
+            format!("UPDATE {table} SET {column} (one statement)")
+        }
+        Op::BatchedBackfill {
+            table,
+            column,
+            integer_key,
+            ..
+        } => match integer_key {
+            Some(key) => format!("UPDATE {table} SET {column} in batches by {key} range"),
+            None => format!("UPDATE {table} SET {column} in batches"),
+        },
+        Op::Sql(sql) => sql.split_whitespace().take(6).collect::<Vec<_>>().join(" "),
+        Op::RebuildTable { table, .. } => format!("rebuild {}", table.name),
+    }
+}

@@ -1,0 +1,117 @@
+//! What `generate` tells a person about a migration before it runs: each step with the lock
+//! it takes and how long, the risks, and the order in which to deploy code and migration
+//! (SAFETY.md's decision trees, made concrete for the change at hand).
+
+use crate::backend::Backend;
+use crate::diff::Change;
+use crate::plan::{Plan, assess};
+
+/// The plan of `up` on `backend`, one block per step.
+pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
+    let mut lines = Vec::new();
+    let how = if plan.runs_outside_transaction() {
+        "outside a transaction, each step in a short transaction of its own"
+    } else {
+        "in one transaction"
+    };
+    let timeout = if backend == Backend::Postgres {
+        ", waiting at most 50 ms for each lock and retrying (TIDEMARK_LOCK_TIMEOUT_MS)"
+    } else {
+        ""
+    };
+    lines.push(format!("Plan on {} ({how}{timeout}):", backend.name()));
+    let mut risks = Vec::new();
+    let mut n = 0;
+    for step in &plan.up {
+        let ops = step.ops(backend);
+        if ops.is_empty() {
+            continue;
+        }
+        n += 1;
+        lines.push(format!("  {n}. {}", step.summary));
+        for op in ops {
+            let a = assess(op, backend);
+            lines.push(format!(
+                "     - {}: {}; {}",
+                a.action,
+                a.lock,
+                a.cost.words()
+            ));
+            if a.cost.is_risky() {
+                risks.push(format!("step {n}, {}: {}", a.action, a.note));
+            }
+        }
+    }
+    if n == 0 {
+        lines.push(format!(
+            "  (nothing to run: {} stores none of these changes)",
+            backend.name()
+        ));
+    }
+    for risk in risks {
+        lines.push(format!("  ! {risk}"));
+    }
+    lines
+}
+
+/// The order in which to ship the code and the migration, per kind of change.
+pub fn rollout_lines(changes: &[Change]) -> Vec<String> {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let mut together = Vec::new();
+    for change in changes {
+        match change {
+            Change::CreateTable(t) => after.push(format!("table `{}`", t.name)),
+            Change::AddColumn { table, column } => {
+                after.push(format!("column `{table}.{}`", column.name));
+            }
+            Change::CreateEnum(e) => after.push(format!("enum type `{}`", e.name)),
+            Change::AlterEnum { to, .. } => after.push(format!("new values of `{}`", to.name)),
+            Change::DropTable(t) => before.push(format!("stops using table `{}`", t.name)),
+            Change::DropColumn { table, column } => {
+                before.push(format!(
+                    "stops reading and writing `{table}.{}`",
+                    column.name
+                ));
+            }
+            Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
+                before.push(format!("always writes `{table}.{}`", to.name));
+            }
+            Change::RenameTable { from, to } => {
+                together.push(format!("table `{from}` becomes `{to}`"));
+            }
+            Change::RenameColumn { table, from, to } => {
+                together.push(format!("column `{table}.{from}` becomes `{to}`"));
+            }
+            _ => {}
+        }
+    }
+    let mut lines = Vec::new();
+    if before.is_empty() && after.is_empty() && together.is_empty() {
+        return lines;
+    }
+    lines.push("Rollout order:".to_owned());
+    let mut n = 0;
+    let mut item = |text: String| {
+        n += 1;
+        lines.push(format!("  {n}. {text}"));
+    };
+    if !before.is_empty() {
+        item(format!(
+            "Deploy code that {}, and let the old code drain.",
+            before.join(", ")
+        ));
+    }
+    item("Apply this migration (`cargo run -p migration -- up`).".to_owned());
+    if !after.is_empty() {
+        item(format!("Then deploy code that uses {}.", after.join(", ")));
+    }
+    for rename in together {
+        lines.push(format!(
+            "  ! A rename breaks running code at once: {rename}. Deploy the code with the \
+             migration in one step, or add the new name, write both, backfill, move reads, and \
+             drop the old name in a later migration."
+        ));
+    }
+    lines
+}
