@@ -529,3 +529,116 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         }
     }
 }
+
+/// Adds a hand-written migration with two unsafe statements, one of them waived.
+fn add_hand_written_unsafe_migration(ws: &Workspace) -> String {
+    let options = GenerateOptions {
+        message: "hand written".into(),
+        autogenerate: false,
+        renames: Renames::default(),
+        backfills: Backfills::new(),
+        allow_destructive: false,
+        safety: Default::default(),
+        dry_run: false,
+        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 3, 0)
+            .unwrap(),
+    };
+    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
+    let module = "m20260101_000300_hand_written".to_owned();
+    std::fs::write(
+        ws.migration_file(&module),
+        r#"use sea_orm_migration::prelude::*;
+
+// tidemark-lint: allow backfill-in-one-statement -- `item` holds a handful of rows
+// tidemark-lint: allow missing-lock-timeout
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx-item-note")
+                    .table("item")
+                    .col("note")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .execute(
+                Query::update()
+                    .table("item")
+                    .value("note", "-")
+                    .and_where(Expr::col("note").is_null())
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name("idx-item-note").table("item").to_owned())
+            .await?;
+        Ok(())
+    }
+}
+"#,
+    )
+    .unwrap();
+    module
+}
+
+#[test]
+fn lint_names_unsafe_statements_and_keeps_waivers_with_their_reasons() {
+    let (_dir, ws) = fixture();
+    // The generated migrations are clean on every backend.
+    for backend in Backend::ALL {
+        let report = tidemark::lint::lint(&ws, None, backend).unwrap();
+        assert!(
+            report.is_clean(),
+            "{backend:?}: {:?}",
+            report
+                .findings
+                .iter()
+                .map(|f| f.rule.id)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(report.checked, 2);
+    }
+
+    let module = add_hand_written_unsafe_migration(&ws);
+    let report = tidemark::lint::lint(&ws, Some(&module), Backend::Postgres).unwrap();
+    let fired: Vec<(&str, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.id, f.down))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            ("create-index-blocks-writes", false),
+            ("missing-lock-timeout", false),
+            ("drop-index-blocks-reads", true),
+        ],
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.waived.len(), 1);
+    assert_eq!(report.waived[0].1.rule, "backfill-in-one-statement");
+    assert_eq!(report.waived[0].1.reason, "`item` holds a handful of rows");
+    // A waiver without a reason waives nothing and is itself reported.
+    assert_eq!(report.bad_waivers.len(), 1, "{:?}", report.bad_waivers);
+    assert!(report.bad_waivers[0].contains("gives no reason"));
+    let text = tidemark::lint::render(&report.findings[0], Backend::Postgres);
+    assert!(
+        text.contains("CREATE INDEX \"idx-item-note\" ON \"item\""),
+        "{text}"
+    );
+    assert!(text.contains("safe: CREATE INDEX CONCURRENTLY"), "{text}");
+}

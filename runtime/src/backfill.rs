@@ -65,7 +65,15 @@ fn quote(backend: DbBackend, name: &str) -> String {
 /// expression gives a value for every row, so that a NULL there fails at once rather than
 /// after the whole table was written.
 pub async fn run(manager: &SchemaManager<'_>, fill: Backfill<'_>) -> Result<(), DbErr> {
-    let batches = Batches::from_env();
+    run_with(manager, fill, Batches::from_env()).await
+}
+
+/// [`run`] with batches of the caller's choosing.
+pub async fn run_with(
+    manager: &SchemaManager<'_>,
+    fill: Backfill<'_>,
+    batches: Batches,
+) -> Result<(), DbErr> {
     let backend = manager.get_database_backend();
     let db = manager.get_connection();
     let (t, c) = (quote(backend, fill.table), quote(backend, fill.column));

@@ -1,0 +1,304 @@
+//! The runtime's online forms on real servers: lock-timeout retries, concurrent index builds,
+//! NOT VALID constraints validated apart, and backfills committed batch by batch.
+
+mod common;
+
+use common::Scratch;
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, Database, DbBackend, Statement, TransactionTrait,
+};
+use tidemark_runtime::backfill::{self, Backfill, Batches};
+use tidemark_runtime::postgres;
+
+struct AddColumn;
+
+impl MigrationName for AddColumn {
+    fn name(&self) -> &str {
+        "m20260101_000001_add_column"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddColumn {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let backend = manager.get_database_backend();
+        tidemark_runtime::locked(manager, |manager| {
+            Box::pin(async move {
+                let _ = backend;
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Alias::new("item"))
+                            .add_column(ColumnDef::new(Alias::new("note")).text().null())
+                            .to_owned(),
+                    )
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        tidemark_runtime::locked(manager, |manager| {
+            Box::pin(async move {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Alias::new("item"))
+                            .drop_column(Alias::new("note"))
+                            .to_owned(),
+                    )
+                    .await?;
+                tidemark_runtime::postgres::set_not_null(manager, "item", "id").await
+            })
+        })
+        .await
+    }
+}
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(AddColumn)]
+    }
+}
+
+#[tokio::test]
+async fn busy_lock_is_retried_without_holding_anything() {
+    let Some(scratch) = Scratch::create(DbBackend::Postgres, "lock").await else {
+        return;
+    };
+    let run = |sql: &str| Statement::from_string(DbBackend::Postgres, sql.to_owned());
+    scratch
+        .exec("CREATE TABLE item (id serial PRIMARY KEY)")
+        .await;
+
+    // A reader in a long transaction holds ACCESS SHARE on `item`; ADD COLUMN needs ACCESS
+    // EXCLUSIVE and must not queue behind it.
+    let holder = Database::connect(&scratch.url).await.unwrap();
+    let reader = holder.begin().await.unwrap();
+    reader.execute_raw(run("SELECT * FROM item")).await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        reader.commit().await.unwrap();
+    });
+
+    let before = tidemark_runtime::lock::retries();
+    let outcome = Migrator::up(&scratch.db, None).await;
+    release.await.unwrap();
+    let retried = tidemark_runtime::lock::retries() - before;
+    let columns = scratch
+        .number("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'item'")
+        .await;
+    Migrator::down(&scratch.db, None).await.unwrap();
+    holder.close().await.unwrap();
+    scratch.drop().await;
+
+    outcome.unwrap();
+    assert!(
+        retried >= 1,
+        "the busy lock was not retried ({retried} retries)"
+    );
+    assert_eq!(
+        columns, 2,
+        "the column was not added after the lock came free"
+    );
+}
+
+#[tokio::test]
+async fn a_backfill_commits_each_batch_on_postgres_and_mariadb() {
+    for backend in [DbBackend::Postgres, DbBackend::MySql] {
+        let Some(db) = Scratch::create(backend, "backfill").await else {
+            continue;
+        };
+        db.exec("CREATE TABLE item (id integer PRIMARY KEY, code varchar(10) NULL, CHECK (code IS NULL OR code <> 'bad'))")
+            .await;
+        for id in 1..=100 {
+            db.exec(&format!("INSERT INTO item (id) VALUES ({id})"))
+                .await;
+        }
+        let manager = SchemaManager::new(&db.db);
+        let batches = Batches {
+            size: 10,
+            pause: std::time::Duration::ZERO,
+        };
+        // Rows above 55 break the check: the sixth batch fails as a whole.
+        let failing = Backfill {
+            table: "item",
+            column: "code",
+            expression: "CASE WHEN id > 55 THEN 'bad' ELSE 'ok' END",
+            integer_key: Some("id"),
+        };
+        let err = backfill::run_with(&manager, failing, batches).await;
+        assert!(err.is_err(), "{backend:?}: the failing batch did not fail");
+        let kept = db
+            .number("SELECT COUNT(*) FROM item WHERE code = 'ok'")
+            .await;
+        assert_eq!(
+            kept, 50,
+            "{backend:?}: the five batches before the failure were not committed"
+        );
+
+        // Running again carries on: only the rows still NULL are filled.
+        let fixed = Backfill {
+            expression: "'new'",
+            ..failing
+        };
+        backfill::run_with(&manager, fixed, batches).await.unwrap();
+        assert_eq!(
+            db.number("SELECT COUNT(*) FROM item WHERE code = 'ok'")
+                .await,
+            50
+        );
+        assert_eq!(
+            db.number("SELECT COUNT(*) FROM item WHERE code = 'new'")
+                .await,
+            50
+        );
+
+        // An expression that leaves rows NULL is refused before any batch runs.
+        db.exec("UPDATE item SET code = NULL WHERE id > 90").await;
+        let null = Backfill {
+            expression: "NULL",
+            ..failing
+        };
+        let err = backfill::run_with(&manager, null, batches)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("gives NULL"), "{err}");
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_index_builds_run_outside_a_transaction_and_repair_a_failed_build() {
+    let Some(db) = Scratch::create(DbBackend::Postgres, "concurrently").await else {
+        return;
+    };
+    db.exec("CREATE TABLE person (id integer PRIMARY KEY, email text)")
+        .await;
+    db.exec("INSERT INTO person VALUES (1, 'a'), (2, 'a'), (3, 'b')")
+        .await;
+    let index = || {
+        Index::create()
+            .name("person_email_key")
+            .table(Alias::new("person"))
+            .col(Alias::new("email"))
+            .unique()
+            .to_owned()
+    };
+
+    // Inside a transaction PostgreSQL refuses CONCURRENTLY: the helper really uses it.
+    let tx = db.db.begin().await.unwrap();
+    let err = postgres::create_index_concurrently(&SchemaManager::new(&tx), index())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot run inside a transaction block"),
+        "{err}"
+    );
+    tx.rollback().await.unwrap();
+
+    // A duplicate fails the build and leaves an INVALID index behind.
+    let manager = SchemaManager::new(&db.db);
+    assert!(
+        postgres::create_index_concurrently(&manager, index())
+            .await
+            .is_err()
+    );
+    let invalid = "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                   WHERE c.relname = 'person_email_key' AND NOT i.indisvalid";
+    assert_eq!(db.number(invalid).await, 1);
+
+    // Once the data is fixed, running again drops the debris and builds a valid index.
+    db.exec("DELETE FROM person WHERE id = 2").await;
+    postgres::create_index_concurrently(&manager, index())
+        .await
+        .unwrap();
+    assert_eq!(db.number(invalid).await, 0);
+    let valid = "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE c.relname = 'person_email_key' AND i.indisvalid";
+    assert_eq!(db.number(valid).await, 1);
+
+    postgres::drop_index_concurrently(&manager, "person_email_key")
+        .await
+        .unwrap();
+    assert_eq!(db.number(valid).await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn not_null_and_foreign_keys_are_validated_apart_and_resume_after_a_fix() {
+    let Some(db) = Scratch::create(DbBackend::Postgres, "validate").await else {
+        return;
+    };
+    db.exec("CREATE TABLE team (id integer PRIMARY KEY)").await;
+    db.exec("CREATE TABLE player (id integer PRIMARY KEY, team_id integer, name text)")
+        .await;
+    db.exec("INSERT INTO team VALUES (1)").await;
+    db.exec("INSERT INTO player VALUES (1, 1, 'a'), (2, 7, NULL)")
+        .await;
+    let manager = SchemaManager::new(&db.db);
+
+    // NOT NULL: the NULL row fails VALIDATE; the check stays, NOT VALID, guarding new rows.
+    assert!(
+        postgres::set_not_null(&manager, "player", "name")
+            .await
+            .is_err()
+    );
+    let checks = "SELECT COUNT(*) FROM pg_constraint WHERE conname = 'player_name_not_null' AND NOT convalidated";
+    assert_eq!(db.number(checks).await, 1);
+    db.exec("UPDATE player SET name = 'b' WHERE id = 2").await;
+    postgres::set_not_null(&manager, "player", "name")
+        .await
+        .unwrap();
+    let not_null = "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'player' \
+                    AND column_name = 'name' AND is_nullable = 'NO'";
+    assert_eq!(db.number(not_null).await, 1);
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'player_name_not_null'")
+            .await,
+        0,
+        "the temporary check is dropped"
+    );
+
+    // Foreign key: NOT VALID goes on despite the orphan; VALIDATE names it; after the fix
+    // the same steps finish.
+    let fk = || {
+        ForeignKey::create()
+            .name("player_team_fk")
+            .from(Alias::new("player"), Alias::new("team_id"))
+            .to(Alias::new("team"), Alias::new("id"))
+            .to_owned()
+    };
+    postgres::add_foreign_key_not_valid(&manager, fk())
+        .await
+        .unwrap();
+    assert!(
+        postgres::validate_constraint(&manager, "player", "player_team_fk")
+            .await
+            .is_err()
+    );
+    db.exec("UPDATE player SET team_id = 1 WHERE id = 2").await;
+    postgres::add_foreign_key_not_valid(&manager, fk())
+        .await
+        .unwrap();
+    postgres::validate_constraint(&manager, "player", "player_team_fk")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.number(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conname = 'player_team_fk' AND convalidated"
+        )
+        .await,
+        1
+    );
+    db.drop().await;
+}
