@@ -28,6 +28,14 @@ impl Backend {
         }
     }
 
+    /// `name` as a quoted identifier in this backend's SQL.
+    pub fn quote(self, name: &str) -> String {
+        match self {
+            Backend::Mysql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
     /// The backend a database URL points at.
     pub fn from_url(url: &str) -> Option<Backend> {
         let scheme = url.split(':').next()?;

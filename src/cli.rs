@@ -82,6 +82,14 @@ enum Command {
         #[arg(long)]
         rules: bool,
     },
+    /// Read-only checks of the pending migrations against a live database: NULLs where NOT
+    /// NULL is coming, duplicates where a unique index is coming, orphan rows where a foreign
+    /// key is coming (each with the query that lists them), and the size of each table a step
+    /// locks, with how long it would block writes. Exit 1 when a migration would fail.
+    Preflight {
+        #[arg(long)]
+        database_url: String,
+    },
     /// Compare a live database with the snapshot of the last migration it applied; exit 1 and
     /// list the differences when it drifted.
     Drift {
@@ -361,6 +369,15 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Preflight { database_url } => {
+            let report = runtime()?.block_on(crate::preflight::preflight(&ws, &database_url))?;
+            print_preflight(&report);
+            Ok(if report.has_problems() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Baseline => {
             let module = generate::baseline(&ws, entities)?;
             println!(
@@ -369,6 +386,40 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn print_preflight(report: &crate::preflight::Preflight) {
+    use crate::preflight::Level;
+    if report.pending.is_empty() {
+        println!("No pending migrations: nothing to check.");
+        return;
+    }
+    println!(
+        "Preflight of {} pending migration(s) on {} (read-only):",
+        report.pending.len(),
+        report.backend.name()
+    );
+    let mut problems = 0;
+    for check in &report.pending {
+        println!("{}", check.migration);
+        for finding in &check.findings {
+            let tag = match finding.level {
+                Level::Ok => "ok     ",
+                Level::Warning => "warning",
+                Level::Problem => "PROBLEM",
+            };
+            problems += usize::from(finding.level == Level::Problem);
+            println!("  {tag} {}", finding.text);
+            if let Some(query) = &finding.query {
+                println!("          list them: {query}");
+            }
+        }
+    }
+    if problems > 0 {
+        println!("{problems} problem(s): these migrations would fail on this data; fix it first.");
+    } else {
+        println!("No problem found in the data.");
     }
 }
 

@@ -16,6 +16,7 @@ pub mod introspect;
 pub mod lint;
 pub mod model;
 pub mod plan;
+pub mod preflight;
 pub mod registry;
 pub mod render;
 pub mod report;

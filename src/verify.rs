@@ -124,13 +124,10 @@ impl Scratch {
 }
 
 fn quote(backend: Backend, name: &str) -> String {
-    match backend {
-        Backend::Mysql => format!("`{name}`"),
-        _ => format!("\"{name}\""),
-    }
+    backend.quote(name)
 }
 
-async fn connect(url: &str) -> Result<DatabaseConnection> {
+pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut options = sea_orm::ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(std::time::Duration::from_secs(5))

@@ -1,6 +1,8 @@
 //! `verify` and `drift` against real databases, on a small fixture workspace whose migrations
 //! tidemark generates and whose migration crate it builds and runs.
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
@@ -55,83 +57,9 @@ mod v2 {
     }
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A workspace with a buildable migration crate and two generated migrations. Builds share
-/// the end-to-end suite's target folder, so dependencies compile once.
+/// A workspace with a buildable migration crate and two generated migrations.
 fn fixture() -> (tempfile::TempDir, Workspace) {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::new(dir.path());
-    let migration = ws.migration_dir();
-    // A name of its own: fixtures share a target folder, and the binary is named after the package.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let package = format!("fixture_migration_{}_{nanos}", std::process::id());
-    std::fs::create_dir_all(migration.join("src")).unwrap();
-    std::fs::create_dir_all(dir.path().join(".cargo")).unwrap();
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tidemark-e2e/target");
-    std::fs::write(
-        dir.path().join(".cargo/config.toml"),
-        format!("[build]\ntarget-dir = \"{}\"\n", target.display()),
-    )
-    .unwrap();
-    std::fs::write(
-        migration.join("Cargo.toml"),
-        format!(
-            r#"[package]
-name = "{package}"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[workspace]
-
-[dependencies]
-sea-orm-migration = {{ version = "2.0.4", default-features = false, features = ["runtime-tokio-rustls", "sqlx-sqlite", "sqlx-postgres", "sqlx-mysql", "cli"] }}
-tidemark-runtime = {{ path = "{}" }}
-async-trait = "0.1"
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
-"#,
-            root().join("runtime").display(),
-            package = package,
-        ),
-    )
-    .unwrap();
-    std::fs::copy(root().join("Cargo.lock"), migration.join("Cargo.lock")).unwrap();
-    std::fs::write(
-        migration.join("src/main.rs"),
-        format!("fn main() {{\n    tidemark_runtime::run_cli({package}::Migrator);\n}}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        migration.join("src/lib.rs"),
-        tidemark::registry::initial_lib_rs(),
-    )
-    .unwrap();
-    for (i, set) in [entities![v1::item::Entity], entities![v2::item::Entity]]
-        .iter()
-        .enumerate()
-    {
-        let options = GenerateOptions {
-            message: format!("step {i}"),
-            autogenerate: true,
-            renames: Renames::default(),
-            backfills: Backfills::new(),
-            allow_destructive: false,
-            safety: Default::default(),
-            dry_run: false,
-            now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, i as u32, 0)
-                .unwrap(),
-        };
-        generate::generate(&ws, set, &options, &mut NoTerminal).unwrap();
-    }
-    (dir, ws)
+    fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]])
 }
 
 fn second_migration(ws: &Workspace) -> PathBuf {

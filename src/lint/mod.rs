@@ -112,6 +112,28 @@ pub fn check(recorded: &Recorded, backend: Backend, waived: &[Waiver]) -> Vec<Fi
     findings
 }
 
+/// The tables a migration's statements change that it did not create itself.
+pub fn touched_tables(recorded: &Recorded) -> std::collections::BTreeSet<String> {
+    let mut created = std::collections::BTreeSet::new();
+    let mut touched = std::collections::BTreeSet::new();
+    for statement in &recorded.statements {
+        let words = sql::Words::new(statement);
+        if let Some(table) = words.created_table() {
+            created.insert(table);
+        } else if let Some(table) = words.table()
+            && !created.contains(&table)
+        {
+            touched.insert(table);
+        }
+    }
+    touched
+}
+
+/// The table a statement changes, if it names one (`ALTER TABLE`, `UPDATE`, `CREATE INDEX`).
+pub fn statement_table(statement: &str) -> Option<String> {
+    sql::Words::new(statement).table()
+}
+
 /// A finding for a person: rule, statement, why it hurts, the safe form, how to waive it.
 pub fn render(finding: &Finding, backend: Backend) -> String {
     let direction = if finding.down { "down" } else { "up" };

@@ -111,9 +111,10 @@ impl Words {
         }
     }
 
-    /// The table an `ALTER TABLE`, `UPDATE` or `CREATE INDEX ... ON` statement works on.
+    /// The table an `ALTER TABLE`, `DROP TABLE`, `UPDATE` or `CREATE INDEX ... ON` statement
+    /// works on.
     pub(super) fn table(&self) -> Option<String> {
-        if self.starts(&["ALTER", "TABLE"]) {
+        if self.starts(&["ALTER", "TABLE"]) || self.starts(&["DROP", "TABLE"]) {
             return self.name_after(2);
         }
         if self.starts(&["UPDATE"]) {

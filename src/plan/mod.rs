@@ -1332,10 +1332,7 @@ mod sql {
     use crate::model::{Column, EnumType};
 
     pub(super) fn ident(backend: Backend, name: &str) -> String {
-        match backend {
-            Backend::Mysql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
-        }
+        backend.quote(name)
     }
 
     fn literal(value: &str) -> String {

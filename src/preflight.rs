@@ -1,0 +1,541 @@
+//! `preflight`: read-only checks of the pending migrations against a live database, before
+//! they run. Data that would make a step fail (NULLs where NOT NULL is coming, duplicates
+//! where a unique index is coming, orphans where a foreign key is coming, values that no
+//! longer fit) is counted and comes with the query that lists it; the tables each step locks
+//! get their size and, where the step blocks writes, an estimate of how long.
+
+use crate::backend::Backend;
+use crate::diff::{self, Change, Renames};
+use crate::error::{Error, Result};
+use crate::lint::{self, Recorded};
+use crate::model::{ColumnType, Schema};
+use crate::registry;
+use crate::snapshot::Snapshot;
+use crate::workspace::Workspace;
+use sea_orm::{AccessMode, ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Fine, said for completeness.
+    Ok,
+    /// Worth a look before running (a long lock, a check that could not be made).
+    Warning,
+    /// The step will fail on this data, or lose it.
+    Problem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    pub text: String,
+    /// The query that lists the rows at fault.
+    pub query: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MigrationCheck {
+    pub migration: String,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Preflight {
+    pub backend: Backend,
+    pub pending: Vec<MigrationCheck>,
+}
+
+impl Preflight {
+    pub fn has_problems(&self) -> bool {
+        self.pending
+            .iter()
+            .flat_map(|m| &m.findings)
+            .any(|f| f.level == Level::Problem)
+    }
+}
+
+/// Rows a blocking statement gets through per second, from LOCKS.md's runs on 2,000,000 rows
+/// on this project's kind of machine (2 cores, PostgreSQL 15).
+fn rows_per_second(rule: &str) -> Option<f64> {
+    Some(match rule {
+        "create-index-blocks-writes" | "unique-constraint-blocks-writes" => 1.5e6,
+        "set-not-null-scans" => 14e6,
+        "foreign-key-validates-under-lock" => 5e6,
+        "column-type-rewrites" => 1e6,
+        "backfill-in-one-statement" => 0.3e6,
+        _ => return None,
+    })
+}
+
+/// The writer-stall budget: a step estimated to block writes longer than this is a warning.
+const STALL_BUDGET_SECONDS: f64 = 0.1;
+
+/// Checks the migrations registered in the workspace but not yet applied to `url`.
+pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
+    let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
+        flag: "--database-url",
+        value: url.to_owned(),
+        reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
+    })?;
+    let lib = ws.lib_rs();
+    let lib_source = std::fs::read_to_string(&lib).map_err(Error::io(&lib))?;
+    let registered = registry::registered(&lib_source, &lib)?;
+
+    let db = crate::verify::connect(url).await?;
+    let applied = applied_migrations(&db).await;
+    let pending: Vec<(usize, &String)> = registered
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !applied.contains(m))
+        .collect();
+    if pending.is_empty() {
+        db.close().await.ok();
+        return Ok(Preflight {
+            backend,
+            pending: Vec::new(),
+        });
+    }
+    let live = crate::introspect::introspect(&db).await?;
+    // The SQL each migration runs comes from the migrator's preview, without the database.
+    let recorded = crate::verify::recorded_sql(ws, None, backend)?;
+
+    // The server enforces that nothing here writes.
+    let access = (backend != Backend::Sqlite).then_some(AccessMode::ReadOnly);
+    let tx = db
+        .begin_with_config(None, access)
+        .await
+        .map_err(|source| Error::Database {
+            context: "starting a read-only transaction".into(),
+            source,
+        })?;
+    let mut checks = Vec::new();
+    for (index, migration) in pending {
+        let mut findings = Vec::new();
+        let up = recorded
+            .iter()
+            .find(|r| r.migration == *migration && !r.down);
+        let before = match index.checked_sub(1) {
+            Some(previous) => history(ws, &registered[previous])?,
+            None => Some(Schema::default()),
+        };
+        match (before, history(ws, migration)?) {
+            (Some(before), Some(after)) => {
+                let changes = diff::diff(&before, &after, &Renames::default());
+                for change in &changes {
+                    findings.extend(check_data(&tx, backend, &live, &after, change, up).await?);
+                }
+            }
+            _ => findings.push(Finding {
+                level: Level::Warning,
+                text: "no snapshot recorded for it or the migration before it (written by \
+                       hand?): its data could not be checked, only its SQL"
+                    .into(),
+                query: None,
+            }),
+        }
+        if let Some(up) = up {
+            findings.extend(check_locks(&tx, backend, &live, up).await?);
+        }
+        checks.push(MigrationCheck {
+            migration: migration.clone(),
+            findings,
+        });
+    }
+    tx.rollback().await.ok();
+    db.close().await.ok();
+    Ok(Preflight {
+        backend,
+        pending: checks,
+    })
+}
+
+async fn applied_migrations(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    // A database that was never migrated has no table: everything is pending.
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version FROM seaql_migrations".to_owned(),
+    ))
+    .await
+    .map(|rows| {
+        rows.iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn history(ws: &Workspace, migration: &str) -> Result<Option<Schema>> {
+    Ok(Snapshot::read(&ws.history_snapshot(migration))?.map(|s| s.schema))
+}
+
+async fn count(tx: &DatabaseTransaction, sql: &str) -> Result<i64> {
+    let row = tx
+        .query_one_raw(Statement::from_string(
+            tx.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .map_err(|source| Error::Database {
+            context: format!("running `{sql}`"),
+            source,
+        })?;
+    Ok(row
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0))
+}
+
+/// Whether `table.columns` all exist in the live database, so that they can be queried.
+fn exists(live: &Schema, table: &str, columns: &[String]) -> bool {
+    live.table(table)
+        .is_some_and(|t| columns.iter().all(|c| t.column(c).is_some()))
+}
+
+fn not_yet(table: &str, columns: &[String]) -> Finding {
+    Finding {
+        level: Level::Warning,
+        text: format!(
+            "`{table}` ({}) does not exist yet (an earlier pending migration makes it): not checked",
+            columns.join(", ")
+        ),
+        query: None,
+    }
+}
+
+/// The rows of `table` that would make `change` fail, counted, with the query listing them.
+async fn check_data(
+    tx: &DatabaseTransaction,
+    backend: Backend,
+    live: &Schema,
+    after: &Schema,
+    change: &Change,
+    up: Option<&Recorded>,
+) -> Result<Vec<Finding>> {
+    let q = |name: &str| backend.quote(name);
+    let key_of = |table: &str| -> String {
+        after
+            .table(table)
+            .or_else(|| live.table(table))
+            .map(|t| t.primary_key.iter().map(|c| q(c)).collect::<Vec<_>>())
+            .filter(|k| !k.is_empty())
+            .map_or_else(|| "*".to_owned(), |k| k.join(", "))
+    };
+    let mut findings = Vec::new();
+    match change {
+        Change::AlterColumn { table, from, to } => {
+            let column = vec![to.name.clone()];
+            if !exists(live, table, &column) {
+                findings.push(not_yet(table, &column));
+                return Ok(findings);
+            }
+            let (t, c) = (q(table), q(&to.name));
+            if from.nullable && !to.nullable {
+                let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NULL")).await?;
+                // The migration's own backfill (`--backfill`) fills them first.
+                let backfill = format!("UPDATE {t} SET {c} ");
+                let filled = up.is_some_and(|u| u.statements.iter().any(|s| s.contains(&backfill)));
+                findings.push(if n > 0 && filled {
+                    ok(format!(
+                        "`{table}.{}`: {n} NULL row(s), which the migration's backfill fills",
+                        to.name
+                    ))
+                } else if n > 0 {
+                    Finding {
+                        level: Level::Problem,
+                        text: format!(
+                            "`{table}.{}` becomes NOT NULL but {n} row(s) hold NULL: fill them \
+                             first, or generate the migration with --backfill {table}.{}=SQL",
+                            to.name, to.name
+                        ),
+                        query: Some(format!(
+                            "SELECT {} FROM {t} WHERE {c} IS NULL",
+                            key_of(table)
+                        )),
+                    }
+                } else {
+                    ok(format!("`{table}.{}` holds no NULL", to.name))
+                });
+            }
+            if !from.unique && to.unique {
+                findings.push(duplicates(tx, backend, table, &column).await?);
+            }
+            if let (ColumnType::String(Some(old)), ColumnType::String(Some(new)))
+            | (ColumnType::Char(Some(old)), ColumnType::Char(Some(new))) = (&from.ty, &to.ty)
+                && new < old
+            {
+                let length = if backend == Backend::Mysql {
+                    "CHAR_LENGTH"
+                } else {
+                    "LENGTH"
+                };
+                let filter = format!("{length}({c}) > {new}");
+                let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {filter}")).await?;
+                findings.push(if n > 0 {
+                    Finding {
+                        level: Level::Problem,
+                        text: format!(
+                            "`{table}.{}` narrows to {new} characters but {n} value(s) are longer",
+                            to.name
+                        ),
+                        query: Some(format!(
+                            "SELECT {}, {c} FROM {t} WHERE {filter}",
+                            key_of(table)
+                        )),
+                    }
+                } else {
+                    ok(format!(
+                        "every `{table}.{}` fits in {new} characters",
+                        to.name
+                    ))
+                });
+            }
+        }
+        Change::CreateIndex { table, index } if index.unique => {
+            if !exists(live, table, &index.columns) {
+                findings.push(not_yet(table, &index.columns));
+            } else {
+                findings.push(duplicates(tx, backend, table, &index.columns).await?);
+            }
+        }
+        Change::AddForeignKey { table, foreign_key } => {
+            if !exists(live, table, &foreign_key.columns)
+                || !exists(live, &foreign_key.ref_table, &foreign_key.ref_columns)
+            {
+                findings.push(not_yet(table, &foreign_key.columns));
+                return Ok(findings);
+            }
+            let (t, r) = (q(table), q(&foreign_key.ref_table));
+            let present: Vec<String> = foreign_key
+                .columns
+                .iter()
+                .map(|c| format!("child.{} IS NOT NULL", q(c)))
+                .collect();
+            let matches: Vec<String> = foreign_key
+                .columns
+                .iter()
+                .zip(&foreign_key.ref_columns)
+                .map(|(c, rc)| format!("parent.{} = child.{}", q(rc), q(c)))
+                .collect();
+            let filter = format!(
+                "{} AND NOT EXISTS (SELECT 1 FROM {r} parent WHERE {})",
+                present.join(" AND "),
+                matches.join(" AND ")
+            );
+            let n = count(
+                tx,
+                &format!("SELECT COUNT(*) FROM {t} child WHERE {filter}"),
+            )
+            .await?;
+            let columns = foreign_key.columns.join(", ");
+            findings.push(if n > 0 {
+                Finding {
+                    level: Level::Problem,
+                    text: format!(
+                        "{n} row(s) of `{table}` ({columns}) point at no `{}` row: the foreign \
+                         key `{}` cannot be validated until they are fixed or deleted",
+                        foreign_key.ref_table, foreign_key.name
+                    ),
+                    query: Some(format!(
+                        "SELECT {} FROM {t} child WHERE {filter}",
+                        foreign_key
+                            .columns
+                            .iter()
+                            .map(|c| format!("child.{}", q(c)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                }
+            } else {
+                ok(format!(
+                    "every `{table}` ({columns}) has its `{}` row",
+                    foreign_key.ref_table
+                ))
+            });
+        }
+        Change::AddColumn { table, column }
+            if !column.nullable && column.default.is_none() && live.table(table).is_some() =>
+        {
+            let n = count(tx, &format!("SELECT COUNT(*) FROM {}", q(table))).await?;
+            if n > 0 {
+                findings.push(Finding {
+                    level: Level::Warning,
+                    text: format!(
+                        "`{table}` holds {n} row(s) that need a value for the new NOT NULL \
+                         column `{}`: the migration must backfill it (--backfill)",
+                        column.name
+                    ),
+                    query: None,
+                });
+            }
+        }
+        Change::AlterEnum { from, to } => {
+            for gone in from.values.iter().filter(|v| !to.values.contains(v)) {
+                for table in after.tables.values() {
+                    for column in &table.columns {
+                        if column.ty != ColumnType::Enum(to.name.clone())
+                            || !exists(live, &table.name, std::slice::from_ref(&column.name))
+                        {
+                            continue;
+                        }
+                        let filter =
+                            format!("{} = '{}'", q(&column.name), gone.replace('\'', "''"));
+                        let sql = format!("SELECT COUNT(*) FROM {} WHERE {filter}", q(&table.name));
+                        let n = count(tx, &sql).await?;
+                        if n > 0 {
+                            findings.push(Finding {
+                                level: Level::Problem,
+                                text: format!(
+                                    "{n} row(s) of `{}.{}` hold `{gone}`, which `{}` loses",
+                                    table.name, column.name, to.name
+                                ),
+                                query: Some(format!(
+                                    "SELECT {} FROM {} WHERE {filter}",
+                                    key_of(&table.name),
+                                    q(&table.name)
+                                )),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(findings)
+}
+
+fn ok(text: String) -> Finding {
+    Finding {
+        level: Level::Ok,
+        text,
+        query: None,
+    }
+}
+
+async fn duplicates(
+    tx: &DatabaseTransaction,
+    backend: Backend,
+    table: &str,
+    columns: &[String],
+) -> Result<Finding> {
+    let t = backend.quote(table);
+    let cols: Vec<String> = columns.iter().map(|c| backend.quote(c)).collect();
+    let present: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    let groups = format!(
+        "SELECT {cols}, COUNT(*) AS copies FROM {t} WHERE {present} GROUP BY {cols} HAVING COUNT(*) > 1",
+        cols = cols.join(", "),
+        present = present.join(" AND ")
+    );
+    let n = count(tx, &format!("SELECT COUNT(*) FROM ({groups}) duplicated")).await?;
+    let what = format!("`{table}` ({})", columns.join(", "));
+    Ok(if n > 0 {
+        Finding {
+            level: Level::Problem,
+            text: format!(
+                "{what} has {n} duplicated value(s) where a unique index is coming: the build \
+                 fails until they are made unique"
+            ),
+            query: Some(groups),
+        }
+    } else {
+        ok(format!("{what} holds no duplicates"))
+    })
+}
+
+/// Size of each existing table a statement touches; for a statement that blocks writes, how
+/// long it would hold them, from the table's rows.
+async fn check_locks(
+    tx: &DatabaseTransaction,
+    backend: Backend,
+    live: &Schema,
+    up: &Recorded,
+) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut sized = std::collections::BTreeMap::new();
+    for table in lint::touched_tables(up) {
+        if live.table(&table).is_none() {
+            continue;
+        }
+        let (rows, bytes) = table_size(tx, backend, &table).await?;
+        let size = bytes.map_or_else(String::new, |b| format!(", {}", human_bytes(b)));
+        findings.push(ok(format!("`{table}`: about {rows} row(s){size}")));
+        sized.insert(table, rows);
+    }
+    for finding in lint::check(up, backend, &[]) {
+        let Some(rate) = rows_per_second(finding.rule.id) else {
+            continue;
+        };
+        let Some(table) = lint::statement_table(&finding.statement) else {
+            continue;
+        };
+        let Some(rows) = sized.get(&table) else {
+            continue;
+        };
+        let seconds = *rows as f64 / rate;
+        let level = if seconds >= STALL_BUDGET_SECONDS {
+            Level::Warning
+        } else {
+            Level::Ok
+        };
+        findings.push(Finding {
+            level,
+            text: format!(
+                "{}: `{table}` ({rows} rows) blocks writes for about {seconds:.2} s \
+                 (at LOCKS.md's {:.1}M rows/s); {}",
+                finding.rule.id,
+                rate / 1e6,
+                finding.rule.safe
+            ),
+            query: None,
+        });
+    }
+    Ok(findings)
+}
+
+async fn table_size(
+    tx: &DatabaseTransaction,
+    backend: Backend,
+    table: &str,
+) -> Result<(i64, Option<i64>)> {
+    let literal = format!("'{}'", table.replace('\'', "''"));
+    let sql = match backend {
+        // reltuples is -1 until the table was first analysed: count it then.
+        Backend::Postgres => format!(
+            "SELECT CASE WHEN c.reltuples < 0 THEN (SELECT COUNT(*) FROM {quoted}) \
+             ELSE c.reltuples::bigint END, pg_total_relation_size(c.oid) \
+             FROM pg_class c WHERE c.oid = to_regclass({ident})",
+            quoted = backend.quote(table),
+            ident = format!("'{}'", backend.quote(table).replace('\'', "''"))
+        ),
+        Backend::Mysql => format!(
+            "SELECT CAST(TABLE_ROWS AS SIGNED), CAST(DATA_LENGTH + INDEX_LENGTH AS SIGNED) \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {literal}"
+        ),
+        Backend::Sqlite => format!("SELECT COUNT(*), NULL FROM {}", backend.quote(table)),
+    };
+    let row = tx
+        .query_one_raw(Statement::from_string(
+            tx.get_database_backend(),
+            sql.clone(),
+        ))
+        .await
+        .map_err(|source| Error::Database {
+            context: format!("sizing `{table}`"),
+            source,
+        })?;
+    Ok(row.map_or((0, None), |r| {
+        (
+            r.try_get_by_index::<i64>(0).unwrap_or(0),
+            r.try_get_by_index::<Option<i64>>(1).ok().flatten(),
+        )
+    }))
+}
+
+fn human_bytes(bytes: i64) -> String {
+    let mut value = bytes as f64;
+    for unit in ["B", "kB", "MB", "GB"] {
+        if value < 1024.0 {
+            return format!("{value:.0} {unit}");
+        }
+        value /= 1024.0;
+    }
+    format!("{value:.1} TB")
+}
