@@ -498,13 +498,15 @@ async fn table_size(
     let literal = format!("'{}'", table.replace('\'', "''"));
     let sql = match backend {
         // reltuples is -1 until the table was first analysed: count it then.
-        Backend::Postgres => format!(
-            "SELECT CASE WHEN c.reltuples < 0 THEN (SELECT COUNT(*) FROM {quoted}) \
-             ELSE c.reltuples::bigint END, pg_total_relation_size(c.oid) \
-             FROM pg_class c WHERE c.oid = to_regclass({ident})",
-            quoted = backend.quote(table),
-            ident = format!("'{}'", backend.quote(table).replace('\'', "''"))
-        ),
+        Backend::Postgres => {
+            let quoted = backend.quote(table);
+            let regclass = quoted.replace('\'', "''");
+            format!(
+                "SELECT CASE WHEN c.reltuples < 0 THEN (SELECT COUNT(*) FROM {quoted}) \
+                 ELSE c.reltuples::bigint END, pg_total_relation_size(c.oid) \
+                 FROM pg_class c WHERE c.oid = to_regclass('{regclass}')"
+            )
+        }
         Backend::Mysql => format!(
             "SELECT CAST(TABLE_ROWS AS SIGNED), CAST(DATA_LENGTH + INDEX_LENGTH AS SIGNED) \
              FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {literal}"
