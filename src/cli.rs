@@ -128,6 +128,11 @@ struct GenerateArgs {
     /// indexes, NOT VALID constraints, batched backfills): only for tables known to be small.
     #[arg(long = "unsafe")]
     unsafe_ddl: bool,
+    /// Expand/contract: write now only what running code survives (a renamed column added
+    /// and filled, dropped columns and tables kept); the contract is written later, once the
+    /// code no longer uses the old schema. The deploy order is printed.
+    #[arg(long, conflicts_with = "unsafe_ddl")]
+    phased: bool,
     /// Print the migration instead of writing it.
     #[arg(long)]
     dry_run: bool,
@@ -241,6 +246,19 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
+            let deferred = generate::deferred_contract(&ws)?;
+            let summary = pending.summary();
+            if summary.iter().all(|line| deferred.contains(line)) {
+                println!("In sync but for the contract that `--phased` deferred:");
+                for line in &summary {
+                    println!("  - {line}");
+                }
+                println!(
+                    "Write it once no running code uses the old schema: `tidemark generate \
+                     --autogenerate -m \"contract\" --allow-destructive`."
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("The entities differ from {}:", ws.display(&ws.snapshot()));
             for line in pending.summary() {
                 println!("  - {line}");
@@ -315,6 +333,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                     backfills: Backfills::new(),
                     allow_destructive,
                     safety: Default::default(),
+                    phased: false,
                     dry_run: false,
                     now: chrono::Utc::now().naive_utc(),
                 };
@@ -452,6 +471,7 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         } else {
             Safety::Online
         },
+        phased: args.phased,
         dry_run: args.dry_run,
         now: chrono::Utc::now().naive_utc(),
     };
@@ -484,10 +504,41 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
             for line in plan_report(&g) {
                 println!("{line}");
             }
+            if let Some(phased) = &g.phased {
+                for line in phased_report(phased) {
+                    println!("{line}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("Apply it with `cargo run -p migration -- up`; roll back with `down -n 1`.");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Expand, move the code, contract: the deploy order between the two migrations.
+fn phased_report(phased: &generate::Phased) -> Vec<String> {
+    let mut lines = vec![
+        "Phased (expand/contract): this is the expand migration; the contract waits.".to_owned(),
+        "  1. Apply this migration (`cargo run -p migration -- up`); the old code keeps working."
+            .to_owned(),
+    ];
+    if !phased.code_steps.is_empty() {
+        lines.push(format!(
+            "  2. Deploy code that: {}. Let every old instance drain.",
+            phased.code_steps.join("; ")
+        ));
+    }
+    lines.push(
+        "  3. Then write the contract: `cargo run -- generate --autogenerate -m \"contract\" \
+         --allow-destructive` (add --backfill for a column that becomes NOT NULL). It will:"
+            .to_owned(),
+    );
+    lines.extend(phased.contract.iter().map(|c| format!("       - {c}")));
+    lines.push(
+        "  4. Apply the contract. Until then `check` reports it as deferred, not drift.".to_owned(),
+    );
+    lines
 }
 
 /// The plan on PostgreSQL (the reference for lock behaviour) and the rollout order.

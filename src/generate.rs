@@ -37,6 +37,8 @@ pub struct GenerateOptions {
     pub allow_destructive: bool,
     /// Zero-downtime forms (the default), or plain DDL for small tables (`--unsafe`).
     pub safety: plan::Safety,
+    /// Expand/contract: write only what running code survives; keep the rest for later.
+    pub phased: bool,
     pub dry_run: bool,
     /// The migration's timestamp (UTC).
     pub now: chrono::NaiveDateTime,
@@ -46,7 +48,7 @@ pub struct GenerateOptions {
 #[derive(Clone, Debug)]
 pub enum Outcome {
     NoChanges,
-    Generated(Generated),
+    Generated(Box<Generated>),
 }
 
 #[derive(Clone, Debug)]
@@ -59,7 +61,27 @@ pub struct Generated {
     /// The plan the migration follows, and the changes it makes (none for an empty migration).
     pub plan: Option<Plan>,
     pub changes: Vec<Change>,
+    /// With `--phased`: what the code does between this expand and the contract, and the
+    /// contract's changes.
+    pub phased: Option<Phased>,
     pub written: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Phased {
+    pub code_steps: Vec<String>,
+    /// The contract still to write, in words.
+    pub contract: Vec<String>,
+}
+
+/// The expand of a `--phased` change, and the contract it leaves for later.
+fn split_phases(pending: &Pending) -> Result<(plan::phased::Expand, Vec<String>)> {
+    let expand = plan::phased::expand(&pending.old, &pending.new, &pending.changes)?;
+    let contract = diff::diff(&expand.mid, &pending.new, &Renames::default())
+        .iter()
+        .map(|c| plan::describe(c, &pending.new))
+        .collect();
+    Ok((expand, contract))
 }
 
 /// The recorded state: snapshot and registered migrations, checked against each other.
@@ -161,6 +183,13 @@ pub struct Pending {
     pub new: Schema,
     pub renames: Renames,
     pub changes: Vec<Change>,
+}
+
+/// The contract a `--phased` generate left for later, as the snapshot records it.
+pub fn deferred_contract(ws: &Workspace) -> Result<Vec<String>> {
+    Ok(Snapshot::read(&ws.snapshot())?
+        .map(|s| s.deferred)
+        .unwrap_or_default())
 }
 
 impl Pending {
@@ -278,18 +307,37 @@ pub fn generate(
     let state = load_state(ws)?;
     let module = module_name(&opts.now, &opts.message, &state.registered)?;
 
+    let mut phased = None;
     let (source, summary, plan, changes, schema) = if opts.autogenerate {
-        let pending = pending_from(&state, entities, &opts.renames, asker)?;
+        let mut pending = pending_from(&state, entities, &opts.renames, asker)?;
         if pending.changes.is_empty() {
             return Ok(Outcome::NoChanges);
         }
+        let mut backfills = opts.backfills.clone();
+        if opts.phased {
+            let (expand, contract) = split_phases(&pending)?;
+            check_backfills(&opts.backfills, &pending)?;
+            backfills.extend(expand.backfills.clone());
+            pending = Pending {
+                changes: diff::diff(&pending.old, &expand.mid, &Renames::default()),
+                new: expand.mid.clone(),
+                renames: Renames::default(),
+                old: pending.old,
+            };
+            phased = Some(Phased {
+                contract,
+                code_steps: expand.code_steps,
+            });
+        }
         refuse_hazards(&pending, opts.allow_destructive)?;
-        check_backfills(&opts.backfills, &pending)?;
+        if phased.is_none() {
+            check_backfills(&opts.backfills, &pending)?;
+        }
         let plan: Plan = plan::plan(
             &pending.old,
             &pending.new,
             &pending.changes,
-            &opts.backfills,
+            &backfills,
             opts.safety,
         )?;
         let summary = pending.summary();
@@ -321,14 +369,20 @@ pub fn generate(
             .unwrap_or_default(),
         plan,
         changes,
+        phased,
         written: false,
     };
     if opts.dry_run {
-        return Ok(Outcome::Generated(generated));
+        return Ok(Outcome::Generated(Box::new(generated)));
     }
-    write_generated(ws, &state, &module, &generated.source, schema)?;
+    let deferred = generated
+        .phased
+        .as_ref()
+        .map(|p| p.contract.clone())
+        .unwrap_or_default();
+    write_generated(ws, &state, &module, &generated.source, schema, deferred)?;
     generated.written = true;
-    Ok(Outcome::Generated(generated))
+    Ok(Outcome::Generated(Box::new(generated)))
 }
 
 /// Writes a new migration, registers it, and records its snapshot: all or nothing.
@@ -338,9 +392,11 @@ fn write_generated(
     module: &str,
     source: &str,
     schema: Schema,
+    deferred: Vec<String>,
 ) -> Result<()> {
     let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
-    let snapshot = Snapshot::new(module.to_owned(), schema);
+    let mut snapshot = Snapshot::new(module.to_owned(), schema);
+    snapshot.deferred = deferred;
     let migration_path = ws.migration_file(module);
     if migration_path.exists() {
         return Err(Error::Refused(format!(
@@ -423,13 +479,14 @@ pub fn reconcile(
         lossy_down: plan.lossy_down.clone(),
         plan: Some(plan),
         changes: pending.changes,
+        phased: None,
         written: false,
     };
     if !opts.dry_run {
-        write_generated(ws, &state, &module, &generated.source, expected)?;
+        write_generated(ws, &state, &module, &generated.source, expected, Vec::new())?;
         generated.written = true;
     }
-    Ok(Outcome::Generated(generated))
+    Ok(Outcome::Generated(Box::new(generated)))
 }
 
 /// The changes that take `live` to `expected`, found on their normalised forms (so that type

@@ -353,7 +353,15 @@ fn render_ops(ops: &[Op], idens: &mut Idens, online: bool) -> TokenStream {
             out.extend(locked_unit(std::mem::take(&mut unit), true));
             out.extend(render_op(op, idens));
         } else {
-            unit.extend(render_op(op, idens));
+            let code = render_op(op, idens);
+            unit.extend(match resumable(op) {
+                Some(leaves) => quote! {
+                    if tidemark_runtime::resume::needed(manager, tidemark_runtime::resume::Leaves::#leaves).await? {
+                        #code
+                    }
+                },
+                None => code,
+            });
         }
     }
     out.extend(locked_unit(unit, true));
@@ -380,6 +388,31 @@ fn locked_unit(body: TokenStream, in_statement: bool) -> TokenStream {
         .await
     };
     if in_statement { quote!(#call?;) } else { call }
+}
+
+/// In a migration outside a transaction, the state a plain step leaves, so that a re-run
+/// after a failure skips it when it is done.
+fn resumable(op: &Op) -> Option<TokenStream> {
+    Some(match op {
+        Op::CreateTable { table, .. } => {
+            let t = &table.name;
+            quote!(Table(#t))
+        }
+        Op::DropTable(t) => quote!(NoTable(#t)),
+        Op::RenameTable { to, .. } => quote!(Table(#to)),
+        Op::AddColumn { table, column } => {
+            let c = &column.name;
+            quote!(Column(#table, #c))
+        }
+        Op::DropColumn { table, column } => quote!(NoColumn(#table, #column)),
+        Op::RenameColumn { table, to, .. } => quote!(Column(#table, #to)),
+        Op::CreateIndex { table, index } => {
+            let i = &index.name;
+            quote!(Index(#table, #i))
+        }
+        Op::DropIndex { table, name } => quote!(NoIndex(#table, #name)),
+        _ => return None,
+    })
 }
 
 fn uses_ident(tokens: &TokenStream, name: &str) -> bool {

@@ -19,6 +19,10 @@ pub struct Snapshot {
     /// The migration module (`mYYYYMMDD_HHMMSS_slug`) that brought the schema to this state.
     pub migration: String,
     pub schema: Schema,
+    /// The contract of a `--phased` change, still to write once the code has moved: what
+    /// `check` then finds pending is expected, not drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<String>,
 }
 
 impl Snapshot {
@@ -27,6 +31,7 @@ impl Snapshot {
             format_version: FORMAT_VERSION,
             migration: migration.into(),
             schema,
+            deferred: Vec::new(),
         }
     }
 

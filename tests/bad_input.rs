@@ -74,6 +74,7 @@ fn options(message: &str, minute: u32) -> GenerateOptions {
         backfills: Backfills::new(),
         allow_destructive: false,
         safety: Default::default(),
+        phased: false,
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()

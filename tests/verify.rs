@@ -219,6 +219,7 @@ fn add_failing_migration(ws: &Workspace) -> String {
         backfills: Backfills::new(),
         allow_destructive: false,
         safety: Default::default(),
+        phased: false,
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
@@ -412,6 +413,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
             backfills: Backfills::new(),
             allow_destructive: false,
             safety: Default::default(),
+            phased: false,
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
                 .unwrap()
@@ -423,6 +425,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         let options = GenerateOptions {
             allow_destructive: true,
             safety: Default::default(),
+            phased: false,
             ..options
         };
         generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options).unwrap();
@@ -467,6 +470,7 @@ fn add_hand_written_unsafe_migration(ws: &Workspace) -> String {
         backfills: Backfills::new(),
         allow_destructive: false,
         safety: Default::default(),
+        phased: false,
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()

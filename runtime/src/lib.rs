@@ -10,6 +10,7 @@ pub mod lock;
 pub mod mysql;
 pub mod postgres;
 pub mod preview;
+pub mod resume;
 pub mod sqlite;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};

@@ -7,6 +7,7 @@
 
 mod assess;
 mod online;
+pub mod phased;
 
 pub use assess::{Assessment, assess};
 
@@ -326,6 +327,18 @@ pub fn plan(
                         to.name
                     ));
                 }
+            }
+            // `up` let the column hold NULL: `down` tightens it again, so the rows written
+            // in between need a value, or `down` could never run.
+            Change::AlterColumn { table, from, to }
+                if from.nullable && !to.nullable && to.default.is_none() =>
+            {
+                let value = placeholder(&to.ty, old);
+                lossy_down.push(format!(
+                    "rows that hold NULL in `{table}.{}` get {value} when `down` makes it NOT NULL again",
+                    to.name
+                ));
+                down_backfills.insert((table.clone(), to.name.clone()), value);
             }
             Change::AlterColumn { table, from, to } if from.ty.narrows_to(&to.ty) => {
                 lossy_down.push(format!(
@@ -829,44 +842,38 @@ fn plan_change(
                         nullable: true,
                         ..column.clone()
                     };
+                    let fill = Op::Backfill {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                        expr: sql.clone(),
+                    };
+                    let add = Op::AddColumn {
+                        table: table.clone(),
+                        column: nullable,
+                    };
+                    let mut postgres = vec![add.clone(), fill.clone()];
+                    let mut mysql = vec![add, fill];
+                    // A column that stays nullable (a phased rename's new name) is done here.
+                    if !column.nullable {
+                        postgres.push(Op::AlterColumnParts {
+                            table: table.clone(),
+                            column: column.clone(),
+                            ty: false,
+                            rewrites: false,
+                            nullable: true,
+                            default: false,
+                        });
+                        mysql.push(Op::ModifyColumn {
+                            table: table.clone(),
+                            column: column.clone(),
+                        });
+                    }
                     Step {
                         summary,
                         guard: None,
                         sqlite: vec![],
-                        postgres: vec![
-                            Op::AddColumn {
-                                table: table.clone(),
-                                column: nullable.clone(),
-                            },
-                            Op::Backfill {
-                                table: table.clone(),
-                                column: column.name.clone(),
-                                expr: sql.clone(),
-                            },
-                            Op::AlterColumnParts {
-                                table: table.clone(),
-                                column: column.clone(),
-                                ty: false,
-                                rewrites: false,
-                                nullable: true,
-                                default: false,
-                            },
-                        ],
-                        mysql: vec![
-                            Op::AddColumn {
-                                table: table.clone(),
-                                column: nullable,
-                            },
-                            Op::Backfill {
-                                table: table.clone(),
-                                column: column.name.clone(),
-                                expr: sql.clone(),
-                            },
-                            Op::ModifyColumn {
-                                table: table.clone(),
-                                column: column.clone(),
-                            },
-                        ],
+                        postgres,
+                        mysql,
                     }
                 }
                 None if needs_value && direction != Direction::Down => {

@@ -79,6 +79,7 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             backfills: Backfills::new(),
             allow_destructive: false,
             safety,
+            phased: false,
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
                 .unwrap()

@@ -74,6 +74,7 @@ impl Scenario {
             backfills,
             allow_destructive: self.allow_destructive,
             safety: Default::default(),
+            phased: false,
             dry_run: false,
             now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
                 .unwrap()

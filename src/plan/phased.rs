@@ -1,0 +1,177 @@
+//! Expand/contract (`--phased`): the changes that running code cannot survive are split so
+//! that the migration written now only adds, and the rest waits until the code has moved.
+//!
+//! The expand migration takes the schema to an intermediate one (`mid`) that both the old
+//! and the new code can run against: a renamed column exists under both names (the new one
+//! filled from the old), a dropped column or table is still there (a dropped NOT NULL column
+//! turns nullable, so that new code may stop writing it). The contract is then simply the
+//! difference between `mid` and the entities, which `generate` writes later, once the old
+//! code is gone.
+
+use super::Backfills;
+use crate::diff::Change;
+use crate::error::{Error, Result};
+use crate::model::{Schema, Table};
+
+/// The intermediate schema and how to fill what the expand adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expand {
+    pub mid: Schema,
+    /// New columns filled from the old ones (`(table, column) -> SQL`).
+    pub backfills: Backfills,
+    /// What code must do between the two migrations, in words.
+    pub code_steps: Vec<String>,
+}
+
+/// The schema both the code before and the code after `changes` can run against.
+pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> {
+    let mut mid = new.clone();
+    let mut backfills = Backfills::new();
+    let mut code_steps = Vec::new();
+    for change in changes {
+        match change {
+            Change::RenameTable { from, to } => {
+                return Err(Error::Refused(format!(
+                    "--phased cannot split the rename of table `{from}` to `{to}` yet: write the \
+                     rename on its own, without --phased, and deploy the code that uses `{to}` \
+                     together with it"
+                )));
+            }
+            Change::RenameColumn { table, from, to } => {
+                let (Some(old_table), Some(mid_table)) =
+                    (old.table(table), mid.tables.get_mut(table))
+                else {
+                    return Err(Error::Refused(format!(
+                        "--phased cannot split the rename of `{table}.{from}` inside a table that \
+                         is renamed or created in the same migration"
+                    )));
+                };
+                if !is_plain_identifier(from) {
+                    return Err(Error::Refused(format!(
+                        "--phased copies `{table}.{from}` into `{to}` with an SQL expression, \
+                         which needs a plain lower-case name; rename it without --phased"
+                    )));
+                }
+                if let Some(column) = mid_table.columns.iter_mut().find(|c| c.name == *to) {
+                    column.nullable = true;
+                    column.unique = false;
+                }
+                restore_column(old_table, mid_table, from, false);
+                backfills.insert((table.clone(), to.clone()), from.clone());
+                code_steps.push(format!(
+                    "write both `{table}.{from}` and `{table}.{to}`, and read `{to}`"
+                ));
+            }
+            Change::DropColumn { table, column } => {
+                if let (Some(old_table), Some(mid_table)) =
+                    (old.table(table), mid.tables.get_mut(table))
+                {
+                    restore_column(old_table, mid_table, &column.name, true);
+                    code_steps.push(format!(
+                        "stop reading and writing `{table}.{}`",
+                        column.name
+                    ));
+                }
+            }
+            Change::DropTable(table) => {
+                mid.tables.insert(table.name.clone(), table.clone());
+                for ty in table.columns.iter().filter_map(|c| match &c.ty {
+                    crate::model::ColumnType::Enum(name) => Some(name),
+                    _ => None,
+                }) {
+                    if let Some(e) = old.enums.get(ty) {
+                        mid.enums.entry(ty.clone()).or_insert_with(|| e.clone());
+                    }
+                }
+                code_steps.push(format!("stop using table `{}`", table.name));
+            }
+            _ => {}
+        }
+    }
+    // Foreign keys into tables kept for now stay until the contract too.
+    for old_table in old.tables.values() {
+        let Some(mid_table) = mid.tables.get_mut(&old_table.name) else {
+            continue;
+        };
+        for (name, fk) in &old_table.foreign_keys {
+            let kept_target = changes
+                .iter()
+                .any(|c| matches!(c, Change::DropTable(t) if t.name == fk.ref_table));
+            if kept_target && !mid_table.foreign_keys.contains_key(name) {
+                mid_table.foreign_keys.insert(name.clone(), fk.clone());
+            }
+        }
+    }
+    Ok(Expand {
+        mid,
+        backfills,
+        code_steps,
+    })
+}
+
+/// Puts `column` of `old` back into `mid` at its old place, with the indexes and foreign keys
+/// that use it; `relax` makes it nullable so that new code may stop writing it.
+fn restore_column(old: &Table, mid: &mut Table, column: &str, relax: bool) {
+    let Some(position) = old.columns.iter().position(|c| c.name == column) else {
+        return;
+    };
+    if mid.column(column).is_none() {
+        let mut restored = old.columns[position].clone();
+        if relax && restored.default.is_none() {
+            restored.nullable = true;
+        }
+        let at = position.min(mid.columns.len());
+        mid.columns.insert(at, restored);
+    }
+    for (name, index) in &old.indexes {
+        if index.columns.iter().any(|c| c == column) && !mid.indexes.contains_key(name) {
+            mid.indexes.insert(name.clone(), index.clone());
+        }
+    }
+    for (name, fk) in &old.foreign_keys {
+        if fk.columns.iter().any(|c| c == column) && !mid.foreign_keys.contains_key(name) {
+            mid.foreign_keys.insert(name.clone(), fk.clone());
+        }
+    }
+}
+
+/// A name that reads the same unquoted on every backend, and as a column (not a keyword
+/// such as `user`, which PostgreSQL reads as `current_user`).
+fn is_plain_identifier(name: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "all",
+        "and",
+        "as",
+        "check",
+        "column",
+        "constraint",
+        "current_date",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "desc",
+        "distinct",
+        "from",
+        "group",
+        "key",
+        "limit",
+        "not",
+        "null",
+        "or",
+        "order",
+        "primary",
+        "references",
+        "select",
+        "session_user",
+        "table",
+        "to",
+        "user",
+        "where",
+    ];
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&name)
+}
