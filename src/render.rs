@@ -63,6 +63,16 @@ pub fn render_migration(
             .iter()
             .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
     );
+    // A direction with nothing to do leaves its manager unused.
+    let manager_param = |steps: &[Step]| {
+        let name = if steps.is_empty() {
+            "_manager"
+        } else {
+            "manager"
+        };
+        Ident::new(name, Span::call_site())
+    };
+    let (up_manager, down_manager) = (manager_param(&plan.up), manager_param(&plan.down));
     let enums = idens.render();
     let use_transaction = if online {
         quote! {
@@ -93,11 +103,11 @@ pub fn render_migration(
         impl MigrationTrait for Migration {
             #use_transaction
 
-            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            async fn up(&self, #up_manager: &SchemaManager) -> Result<(), DbErr> {
                 #up
             }
 
-            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            async fn down(&self, #down_manager: &SchemaManager) -> Result<(), DbErr> {
                 #down
             }
         }
@@ -394,6 +404,7 @@ fn locked_unit(body: TokenStream, in_statement: bool) -> TokenStream {
 /// after a failure skips it when it is done.
 fn resumable(op: &Op) -> Option<TokenStream> {
     Some(match op {
+        Op::MysqlOnline(inner) => return resumable(inner),
         Op::CreateTable { table, .. } => {
             let t = &table.name;
             quote!(Table(#t))
@@ -508,24 +519,18 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             let (a, b) = (idens.table(from), idens.table(to));
             quote!(manager.rename_table(Table::rename().table(#a, #b).to_owned()).await?;)
         }
-        Op::AddColumn { table, column } => {
-            let t = idens.table(table);
-            let def = column_def(table, column, ColumnUse::Add, idens);
-            quote!(manager.alter_table(Table::alter().table(#t).add_column(#def).to_owned()).await?;)
+        Op::AddColumn { .. } | Op::DropColumn { .. } | Op::RenameColumn { .. } => {
+            let stmt = alter_statement(op, idens).expect("an ALTER TABLE op");
+            quote!(manager.alter_table(#stmt).await?;)
         }
-        Op::DropColumn { table, column } => {
-            let (t, c) = (idens.table(table), idens.column(table, column));
-            quote!(manager.alter_table(Table::alter().table(#t).drop_column(#c).to_owned()).await?;)
+        Op::MysqlOnline(inner) => {
+            let stmt = alter_statement(inner, idens)
+                .expect("the planner wraps only statements with a builder");
+            quote!(tidemark_runtime::mysql::online(manager, #stmt).await?;)
         }
-        Op::RenameColumn { table, from, to } => {
-            let t = idens.table(table);
-            let (a, b) = (idens.column(table, from), idens.column(table, to));
-            quote!(manager.alter_table(Table::alter().table(#t).rename_column(#a, #b).to_owned()).await?;)
-        }
-        Op::ModifyColumn { table, column } => {
-            let t = idens.table(table);
-            let def = column_def(table, column, ColumnUse::Modify, idens);
-            quote!(manager.alter_table(Table::alter().table(#t).modify_column(#def).to_owned()).await?;)
+        Op::ModifyColumn { .. } => {
+            let stmt = alter_statement(op, idens).expect("an ALTER TABLE op");
+            quote!(manager.alter_table(#stmt).await?;)
         }
         Op::AlterColumnParts {
             table,
@@ -582,13 +587,13 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             }
             out
         }
-        Op::CreateIndex { table, index } => {
-            let stmt = index_create(table, index, idens);
+        Op::CreateIndex { .. } => {
+            let stmt = alter_statement(op, idens).expect("an index op");
             quote!(manager.create_index(#stmt).await?;)
         }
-        Op::DropIndex { table, name } => {
-            let t = idens.table(table);
-            quote!(manager.drop_index(Index::drop().name(#name).table(#t).to_owned()).await?;)
+        Op::DropIndex { .. } => {
+            let stmt = alter_statement(op, idens).expect("an index op");
+            quote!(manager.drop_index(#stmt).await?;)
         }
         Op::AddForeignKey { table, foreign_key } => {
             let fk = foreign_key_create(table, foreign_key, idens);
@@ -721,6 +726,38 @@ fn raw_sql(sql: &str) -> TokenStream {
 
 fn pg_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The sea-query statement of an op that changes one existing table (`ALTER TABLE`, `CREATE
+/// INDEX`, `DROP INDEX`).
+fn alter_statement(op: &Op, idens: &mut Idens) -> Option<TokenStream> {
+    Some(match op {
+        Op::AddColumn { table, column } => {
+            let t = idens.table(table);
+            let def = column_def(table, column, ColumnUse::Add, idens);
+            quote!(Table::alter().table(#t).add_column(#def).to_owned())
+        }
+        Op::DropColumn { table, column } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote!(Table::alter().table(#t).drop_column(#c).to_owned())
+        }
+        Op::RenameColumn { table, from, to } => {
+            let t = idens.table(table);
+            let (a, b) = (idens.column(table, from), idens.column(table, to));
+            quote!(Table::alter().table(#t).rename_column(#a, #b).to_owned())
+        }
+        Op::ModifyColumn { table, column } => {
+            let t = idens.table(table);
+            let def = column_def(table, column, ColumnUse::Modify, idens);
+            quote!(Table::alter().table(#t).modify_column(#def).to_owned())
+        }
+        Op::CreateIndex { table, index } => index_create(table, index, idens),
+        Op::DropIndex { table, name } => {
+            let t = idens.table(table);
+            quote!(Index::drop().name(#name).table(#t).to_owned())
+        }
+        _ => return None,
+    })
 }
 
 /// PostgreSQL converts only between some types implicitly; an explicit cast covers the rest.

@@ -95,6 +95,10 @@ fn record_mysql_statement(info: &metric::Info<'_>) {
         return;
     }
     let mut applied = APPLIED.lock().unwrap_or_else(|e| e.into_inner());
+    if info.failed && head.contains("ALGORITHM=") {
+        // An online DDL attempt the server refused; `mysql::online` runs it again without.
+        return;
+    }
     if info.failed {
         eprintln!("{}", report_partial_failure(&applied, &sql));
         return;

@@ -302,3 +302,72 @@ async fn not_null_and_foreign_keys_are_validated_apart_and_resume_after_a_fix() 
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
+    let Some(db) = Scratch::create(DbBackend::MySql, "online").await else {
+        return;
+    };
+    db.exec("CREATE TABLE item (id integer PRIMARY KEY, name varchar(20), n integer)")
+        .await;
+    db.exec("INSERT INTO item VALUES (1, 'a', 1), (2, 'b', 2)")
+        .await;
+    let manager = SchemaManager::new(&db.db);
+    // An added column and an index can be made without blocking writes.
+    let added = tidemark_runtime::mysql::online(
+        &manager,
+        Table::alter()
+            .table(Alias::new("item"))
+            .add_column(ColumnDef::new(Alias::new("note")).text().null())
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    let indexed = tidemark_runtime::mysql::online(
+        &manager,
+        Index::create()
+            .name("idx-item-name")
+            .table(Alias::new("item"))
+            .col(Alias::new("name"))
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    // A type change that InnoDB must copy the table for cannot run with LOCK=NONE: it still
+    // runs, with the server's default.
+    let retyped = tidemark_runtime::mysql::online(
+        &manager,
+        Table::alter()
+            .table(Alias::new("item"))
+            .modify_column(ColumnDef::new(Alias::new("n")).string_len(10).null())
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    let dropped = tidemark_runtime::mysql::online(
+        &manager,
+        Index::drop()
+            .name("idx-item-name")
+            .table(Alias::new("item"))
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (added, indexed, retyped, dropped),
+        (true, true, false, true)
+    );
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'item' AND COLUMN_NAME = 'n' AND DATA_TYPE = 'varchar'").await,
+        1
+    );
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'idx-item-name'").await,
+        0
+    );
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM item WHERE n = '2'").await,
+        1
+    );
+    db.drop().await;
+}

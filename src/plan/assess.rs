@@ -217,6 +217,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "each batch commits on its own, so a writer waits one batch at most",
         ),
         Op::Sql(_) => a(&action, ACCESS_EXCLUSIVE, Cost::Brief, "catalog only"),
+        Op::MysqlOnline(inner) => assess(inner, backend),
         Op::RebuildTable { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
     }
 }
@@ -298,6 +299,7 @@ pub fn action(op: &Op) -> String {
             None => format!("UPDATE {table} SET {column} in batches"),
         },
         Op::Sql(sql) => sql.split_whitespace().take(6).collect::<Vec<_>>().join(" "),
+        Op::MysqlOnline(inner) => format!("{}, ALGORITHM=INPLACE, LOCK=NONE", action(inner)),
         Op::RebuildTable { table, .. } => format!("rebuild {}", table.name),
     }
 }

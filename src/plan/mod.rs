@@ -194,6 +194,9 @@ pub enum Op {
         table: String,
         foreign_key: ForeignKey,
     },
+    /// MySQL/MariaDB: the op with `ALGORITHM=INSTANT` or `INPLACE, LOCK=NONE` where the
+    /// server can, and a note where it cannot (see `tidemark_runtime::mysql::online`).
+    MysqlOnline(Box<Op>),
     /// PostgreSQL: `SET NOT NULL` proven by a validated `CHECK (column IS NOT NULL)`.
     SetNotNullOnline {
         table: String,

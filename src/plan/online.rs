@@ -112,7 +112,8 @@ pub(super) fn postgres(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
     out
 }
 
-/// MySQL/MariaDB: batched backfills. Their DDL runs as the server's online DDL chooses.
+/// MySQL/MariaDB: batched backfills, and InnoDB's online DDL asked for explicitly on
+/// existing tables, so that a change the server would do with a blocking copy says so.
 pub(super) fn mysql(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
     ops.into_iter()
         .map(|op| match op {
@@ -121,6 +122,16 @@ pub(super) fn mysql(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
                 column,
                 expr,
             } => cx.batched(table, column, expr),
+            Op::AddColumn { ref table, .. }
+            | Op::DropColumn { ref table, .. }
+            | Op::RenameColumn { ref table, .. }
+            | Op::ModifyColumn { ref table, .. }
+            | Op::CreateIndex { ref table, .. }
+            | Op::DropIndex { ref table, .. }
+                if cx.existing(table) && cx.to.table(table).is_some() =>
+            {
+                Op::MysqlOnline(Box::new(op))
+            }
             other => other,
         })
         .collect()

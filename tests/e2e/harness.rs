@@ -182,9 +182,15 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
             std::fs::read(&f).unwrap().hash(&mut hasher);
         }
     }
-    std::fs::read(workspace_root().join("runtime/src/sqlite.rs"))
+    // The runner also compiles tidemark-runtime: a change there needs a new build.
+    let mut runtime: Vec<_> = std::fs::read_dir(workspace_root().join("runtime/src"))
         .unwrap()
-        .hash(&mut hasher);
+        .map(|e| e.unwrap().path())
+        .collect();
+    runtime.sort();
+    for f in runtime {
+        std::fs::read(&f).unwrap().hash(&mut hasher);
+    }
     let key = format!("{:016x}", hasher.finish());
     let scenarios_dir = base.join(format!("scenarios-{key}"));
     if !scenarios_dir.exists() {
