@@ -178,3 +178,77 @@ fn help_texts() {
         .unwrap();
     insta::assert_snapshot!(stdout(&out));
 }
+
+/// A column the entities no longer have: `--phased` keeps it (nullable) and prints the deploy
+/// order; `check` then passes, naming the deferred contract; the contract needs consent.
+#[test]
+fn a_phased_drop_defers_the_contract_and_prints_the_plan() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The database (and so the snapshot) still has a column the entities dropped.
+    let path = ws.join("migration/schema_snapshot.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    snapshot["schema"]["tables"]["tag"]["columns"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "legacy", "type": "text", "nullable": false}));
+    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+
+    let refused = tidemark(ws, &["generate", "--autogenerate", "-m", "drop legacy"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("drop column `tag.legacy`"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let out = tidemark(
+        ws,
+        &["generate", "--autogenerate", "-m", "expand", "--phased"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("- Alter column `tag.legacy`: make nullable"),
+        "{text}"
+    );
+    assert!(text.contains("Plan on PostgreSQL"), "{text}");
+    assert!(text.contains("Phased (expand/contract)"), "{text}");
+    assert!(
+        text.contains("stop reading and writing `tag.legacy`"),
+        "{text}"
+    );
+    assert!(text.contains("       - Drop column `tag.legacy`"), "{text}");
+
+    let check = tidemark(ws, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    assert!(stdout(&check).contains("deferred"), "{}", stdout(&check));
+
+    let contract = tidemark(
+        ws,
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "contract",
+            "--allow-destructive",
+        ],
+    );
+    assert_eq!(contract.status.code(), Some(0), "{}", stderr(&contract));
+    let files = migration_files(ws);
+    let source =
+        std::fs::read_to_string(ws.join("migration/src").join(files.last().unwrap())).unwrap();
+    assert!(
+        source.contains("// tidemark-lint: allow destructive-step -- written with --allow-destructive: drop column `tag.legacy`"),
+        "{source}"
+    );
+    let check = tidemark(ws, &["check"]);
+    assert!(
+        stdout(&check).contains("In sync: the entities match"),
+        "{}",
+        stdout(&check)
+    );
+}

@@ -219,3 +219,54 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
         db.drop().await;
     }
 }
+
+mod narrow {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(column_type = "String(StringLen::N(100))")]
+            pub name: String,
+            pub legacy: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// A rewriting type change cannot be phased from the entities alone: the refusal gives the
+/// expand/contract recipe through the entities, and nothing is written.
+#[test]
+fn a_phased_type_change_is_refused_with_the_recipe() {
+    let (dir, ws) = fixture::workspace(&[entities![v1::item::Entity]]);
+    let before = std::fs::read_to_string(ws.snapshot()).unwrap();
+    let mut options = options("retype", 1, true);
+    options.allow_destructive = true;
+    let err = generate::generate(
+        &ws,
+        &entities![narrow::item::Entity],
+        &options,
+        &mut NoTerminal,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("cannot split the type change of `item.legacy`"),
+        "{err}"
+    );
+    assert!(err.contains("--backfill item.legacy_new="), "{err}");
+    assert_eq!(std::fs::read_to_string(ws.snapshot()).unwrap(), before);
+    assert_eq!(
+        std::fs::read_dir(ws.migration_src()).unwrap().count(),
+        3,
+        "only lib.rs, main.rs and the first migration in {}",
+        dir.path().display()
+    );
+}

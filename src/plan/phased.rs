@@ -73,6 +73,27 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                     ));
                 }
             }
+            Change::AlterColumn { table, from, to }
+                if crate::backend::pg_type_change_rewrites(&from.ty, &to.ty)
+                    || from.ty.narrows_to(&to.ty) =>
+            {
+                let c = &to.name;
+                return Err(Error::Refused(format!(
+                    "--phased cannot split the type change of `{table}.{c}` ({} -> {}) by itself: \
+                     the code in between writes both types, so the entities have to say it.\n  \
+                     1. Expand: add a field for the new column (`{c}_new`, an Option of the new \
+                     type) and run `generate --autogenerate --backfill {table}.{c}_new=<{c} \
+                     converted>`; deploy code that writes both and reads `{c}_new`.\n  \
+                     2. Contract: remove the field `{c}` and run `generate --autogenerate \
+                     --allow-destructive`.\n  \
+                     3. To get the old name back, rename `{c}_new` to `{c}` \
+                     (#[sea_orm(renamed_from = \"{c}_new\")]) and run `generate --autogenerate \
+                     --phased`, which adds `{c}` filled from `{c}_new` and keeps `{c}_new` until \
+                     its own contract.",
+                    from.ty.describe(),
+                    to.ty.describe()
+                )));
+            }
             Change::DropTable(table) => {
                 mid.tables.insert(table.name.clone(), table.clone());
                 for ty in table.columns.iter().filter_map(|c| match &c.ty {
