@@ -8,7 +8,7 @@ mod fixture;
 mod servers;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
-use servers::TestDatabase;
+use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::diff::Renames;
 use tidemark::entities;
@@ -74,17 +74,6 @@ fn options(message: &str, minute: u32, phased: bool) -> GenerateOptions {
             .and_hms_opt(0, minute, 0)
             .unwrap(),
     }
-}
-
-async fn exec(url: &str, sql: &str) {
-    let db = Database::connect(url).await.unwrap();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    db.close().await.ok();
 }
 
 async fn titles(url: &str, column: &str) -> Vec<String> {

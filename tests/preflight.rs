@@ -9,7 +9,7 @@ mod fixture;
 mod servers;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
-use servers::TestDatabase;
+use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::entities;
 use tidemark::preflight::{Level, preflight};
@@ -78,17 +78,6 @@ versions!(
         Team,
     }
 );
-
-async fn exec(url: &str, sql: &str) {
-    let db = Database::connect(url).await.unwrap();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    db.close().await.ok();
-}
 
 async fn state(url: &str) -> (tidemark::model::Schema, Vec<String>) {
     let db = Database::connect(url).await.unwrap();

@@ -6,8 +6,7 @@ mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
-use sea_orm::{ConnectionTrait, Statement};
-use servers::TestDatabase;
+use servers::{TestDatabase, exec_at as exec};
 use std::path::{Path, PathBuf};
 use tidemark::backend::Backend;
 use tidemark::diff::Renames;
@@ -129,17 +128,6 @@ async fn verify_reports_hand_written_migrations_it_cannot_compare() {
         report.contains("recorded no snapshot, so its schema was not compared"),
         "{report}"
     );
-}
-
-async fn exec(url: &str, sql: &str) {
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    db.close().await.ok();
 }
 
 fn migrate(binary: &Path, url: &str) {

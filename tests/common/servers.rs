@@ -137,3 +137,16 @@ async fn exec(db: &DatabaseConnection, sql: &str) {
     .await
     .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// Runs one statement on the database at `url`.
+#[allow(dead_code)] // not every test binary that includes this module runs raw SQL
+pub async fn exec_at(url: &str, sql: &str) {
+    let db = Database::connect(url).await.unwrap();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.close().await.ok();
+}
