@@ -95,8 +95,9 @@ fn record_mysql_statement(info: &metric::Info<'_>) {
         return;
     }
     let mut applied = APPLIED.lock().unwrap_or_else(|e| e.into_inner());
-    if info.failed && head.contains("ALGORITHM=") {
-        // An online DDL attempt the server refused; `mysql::online` runs it again without.
+    if info.failed && (head.contains("ALGORITHM=") || head.contains(" NOWAIT")) {
+        // An online DDL attempt the server refused, or a busy lock under NOWAIT:
+        // `mysql::online` tries again.
         return;
     }
     if info.failed {

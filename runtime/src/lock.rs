@@ -129,16 +129,7 @@ where
             Err(err) if is_lock_timeout(&err) && retry < policy.retries => {
                 tx.rollback().await?;
                 retry += 1;
-                RETRIES.fetch_add(1, Ordering::Relaxed);
-                let pause = policy.pause(retry);
-                eprintln!(
-                    "tidemark: a lock was busy for {} ms ({err}); released everything, \
-                     retry {retry} of {} in {} ms",
-                    policy.timeout.as_millis(),
-                    policy.retries,
-                    pause.as_millis()
-                );
-                tokio::time::sleep(pause).await;
+                note_retry(&policy, retry, &err).await;
             }
             Err(err) if is_lock_timeout(&err) => {
                 tx.rollback().await?;
@@ -156,6 +147,18 @@ where
             }
         }
     }
+}
+
+/// Counts, reports and waits out retry number `retry` after a busy lock.
+pub(crate) async fn note_retry(policy: &LockPolicy, retry: u32, err: &DbErr) {
+    RETRIES.fetch_add(1, Ordering::Relaxed);
+    let pause = policy.pause(retry);
+    eprintln!(
+        "tidemark: a lock was busy ({err}); nothing is held while waiting; retry {retry} of {} in {} ms",
+        policy.retries,
+        pause.as_millis()
+    );
+    tokio::time::sleep(pause).await;
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ where
     let plain = backend.build(&statement).to_string();
     if backend != DbBackend::MySql || crate::preview::previewing() {
         let sql = if backend == DbBackend::MySql {
-            with_clauses(&plain, clauses(&plain)[0])
+            statement_sql(&plain, Some(clauses(&plain)[0]), false)
         } else {
             plain
         };
@@ -64,14 +64,11 @@ where
             .await?;
         return Ok(backend == DbBackend::MySql);
     }
+    let nowait = is_mariadb(manager).await?;
     let mut refused = Vec::new();
     for clause in clauses(&plain) {
-        let sql = with_clauses(&plain, clause);
-        match connection
-            .execute_raw(Statement::from_string(backend, sql))
-            .await
-        {
-            Ok(_) => return Ok(true),
+        match run_bounded(manager, &statement_sql(&plain, Some(clause), nowait)).await {
+            Ok(()) => return Ok(true),
             Err(err) if is_not_online(&err) => refused.push(err.to_string()),
             Err(err) => return Err(err),
         }
@@ -81,10 +78,44 @@ where
          default algorithm, which may copy the table and block writes while it does: {plain}",
         refused.join("; ")
     );
-    connection
-        .execute_raw(Statement::from_string(backend, plain))
-        .await?;
+    run_bounded(manager, &statement_sql(&plain, None, nowait)).await?;
     Ok(false)
+}
+
+async fn is_mariadb(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
+    let row = manager
+        .get_connection()
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT VERSION()".to_owned(),
+        ))
+        .await?;
+    Ok(row
+        .and_then(|r| r.try_get_by_index::<String>(0).ok())
+        .is_some_and(|v| v.contains("MariaDB")))
+}
+
+/// Runs `sql`; on MariaDB it carries `NOWAIT`, so a busy metadata lock fails it at once
+/// instead of queueing every query behind it, and it is retried with backoff like
+/// [`crate::locked`] does on PostgreSQL. MySQL has no `NOWAIT` for DDL: there the statement
+/// waits as the server's `lock_wait_timeout` allows.
+async fn run_bounded(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let policy = crate::lock::LockPolicy::from_env();
+    let mut retry = 0;
+    loop {
+        let outcome = manager
+            .get_connection()
+            .execute_raw(Statement::from_string(DbBackend::MySql, sql.to_owned()))
+            .await;
+        match outcome {
+            Ok(_) => return Ok(()),
+            Err(err) if crate::lock::is_lock_timeout(&err) && retry < policy.retries => {
+                retry += 1;
+                crate::lock::note_retry(&policy, retry, &err).await;
+            }
+            Err(err) => return Err(err),
+        }
+    }
 }
 
 /// The online clauses to try, best first.
@@ -96,20 +127,41 @@ fn clauses(sql: &str) -> &'static [&'static str] {
     }
 }
 
-/// `ALTER TABLE` takes the clauses as more comma-separated alterations and `CREATE INDEX` as
-/// trailing options. MariaDB's `DROP INDEX` takes none, so it becomes the equivalent
-/// `ALTER TABLE ... DROP INDEX`.
-fn with_clauses(sql: &str, clause: &str) -> String {
-    if let Some(rest) = sql.strip_prefix("DROP INDEX ")
-        && let Some((index, table)) = rest.split_once(" ON ")
+/// `plain` with the online `clause` and MariaDB's `NOWAIT`. `ALTER TABLE` takes the clauses
+/// as more comma-separated alterations and `NOWAIT` after the table name; `CREATE INDEX` takes
+/// both after the column list. MariaDB's `DROP INDEX` takes no algorithm, so it becomes the
+/// equivalent `ALTER TABLE ... DROP INDEX`.
+fn statement_sql(plain: &str, clause: Option<&str>, nowait: bool) -> String {
+    let plain = match plain
+        .strip_prefix("DROP INDEX ")
+        .and_then(|rest| rest.split_once(" ON "))
     {
-        return format!("ALTER TABLE {table} DROP INDEX {index}, {clause}");
+        Some((index, table)) => format!("ALTER TABLE {table} DROP INDEX {index}"),
+        None => plain.to_owned(),
+    };
+    if let Some(rest) = plain.strip_prefix("ALTER TABLE ") {
+        // The table name is the first identifier: `name` (backticks doubled inside).
+        let end = rest
+            .char_indices()
+            .skip(1)
+            .find(|&(i, c)| {
+                c == '`' && !rest[i + 1..].starts_with('`') && !rest[..i].ends_with('`')
+            })
+            .map_or(0, |(i, _)| i + 1);
+        let (table, alterations) = rest.split_at(end);
+        let wait = if nowait { " NOWAIT" } else { "" };
+        let clause = clause.map_or(String::new(), |c| format!(", {c}"));
+        return format!("ALTER TABLE {table}{wait}{alterations}{clause}");
     }
-    if sql.starts_with("ALTER TABLE") {
-        format!("{sql}, {clause}")
-    } else {
-        format!("{sql} {}", clause.replace(", ", " "))
+    let mut sql = plain;
+    if nowait {
+        sql.push_str(" NOWAIT");
     }
+    if let Some(clause) = clause {
+        sql.push(' ');
+        sql.push_str(&clause.replace(", ", " "));
+    }
+    sql
 }
 
 /// 1845 `ER_ALTER_OPERATION_NOT_SUPPORTED`, 1846 `..._REASON`: the algorithm or lock asked for
@@ -125,4 +177,41 @@ fn is_not_online(err: &DbErr) -> bool {
     };
     e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
         .is_some_and(|m| matches!(m.number(), 1845 | 1846))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_sql;
+
+    #[test]
+    fn online_clauses_go_where_mariadb_takes_them() {
+        assert_eq!(
+            statement_sql(
+                "ALTER TABLE `item` ADD COLUMN `n` int",
+                Some("ALGORITHM=INSTANT"),
+                true
+            ),
+            "ALTER TABLE `item` NOWAIT ADD COLUMN `n` int, ALGORITHM=INSTANT"
+        );
+        assert_eq!(
+            statement_sql(
+                "DROP INDEX `ix` ON `item`",
+                Some("ALGORITHM=INPLACE, LOCK=NONE"),
+                false
+            ),
+            "ALTER TABLE `item` DROP INDEX `ix`, ALGORITHM=INPLACE, LOCK=NONE"
+        );
+        assert_eq!(
+            statement_sql(
+                "CREATE INDEX `ix` ON `item` (`n`)",
+                Some("ALGORITHM=INPLACE, LOCK=NONE"),
+                true
+            ),
+            "CREATE INDEX `ix` ON `item` (`n`) NOWAIT ALGORITHM=INPLACE LOCK=NONE"
+        );
+        assert_eq!(
+            statement_sql("ALTER TABLE `a``b` DROP COLUMN `c`", None, true),
+            "ALTER TABLE `a``b` NOWAIT DROP COLUMN `c`"
+        );
+    }
 }

@@ -371,3 +371,47 @@ async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn mariadb_ddl_behind_a_long_transaction_does_not_queue_and_is_retried() {
+    let Some(scratch) = Scratch::create(DbBackend::MySql, "nowait").await else {
+        return;
+    };
+    scratch
+        .exec("CREATE TABLE item (id integer PRIMARY KEY)")
+        .await;
+    scratch.exec("INSERT INTO item VALUES (1)").await;
+    // A reader's open transaction holds a metadata lock on `item` until it commits.
+    let holder = Database::connect(&scratch.url).await.unwrap();
+    let reader = holder.begin().await.unwrap();
+    reader
+        .execute_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT * FROM item".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        reader.commit().await.unwrap();
+    });
+    let before = tidemark_runtime::lock::retries();
+    let online = tidemark_runtime::mysql::online(
+        &SchemaManager::new(&scratch.db),
+        Table::alter()
+            .table(Alias::new("item"))
+            .add_column(ColumnDef::new(Alias::new("note")).text().null())
+            .to_owned(),
+    )
+    .await;
+    release.await.unwrap();
+    let retried = tidemark_runtime::lock::retries() - before;
+    let columns = scratch
+        .number("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'item'")
+        .await;
+    holder.close().await.unwrap();
+    scratch.drop().await;
+    assert!(online.unwrap(), "ran online");
+    assert!(retried >= 1, "the busy metadata lock was not retried");
+    assert_eq!(columns, 2);
+}
