@@ -531,7 +531,8 @@ fn phased_report(phased: &generate::Phased) -> Vec<String> {
     }
     lines.push(
         "  3. Then write the contract: `cargo run -- generate --autogenerate -m \"contract\" \
-         --allow-destructive` (add --backfill for a column that becomes NOT NULL). It will:"
+         --allow-destructive` (rows the old code wrote meanwhile get the new column from \
+         the old one). It will:"
             .to_owned(),
     );
     lines.extend(phased.contract.iter().map(|c| format!("       - {c}")));

@@ -8,7 +8,7 @@ use crate::model::Schema;
 use crate::plan::{self, Backfills, Plan};
 use crate::registry;
 use crate::render;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{PhasedCopy, Snapshot};
 use crate::workspace::Workspace;
 use crate::write;
 
@@ -72,6 +72,37 @@ pub struct Phased {
     pub code_steps: Vec<String>,
     /// The contract still to write, in words.
     pub contract: Vec<String>,
+    /// The renamed columns the expand copies, new from old.
+    pub copies: Vec<PhasedCopy>,
+}
+
+/// For the contract of a `--phased` rename: the rows the old code wrote since the expand get
+/// the new column from the old one (unless `--backfill` says otherwise), and `down` gives the
+/// old column its values back from the new one. Returns what `down` restores.
+fn contract_copies(state: &State, pending: &Pending, backfills: &mut Backfills) -> Backfills {
+    let mut restore = Backfills::new();
+    let copies = state
+        .snapshot
+        .as_ref()
+        .map_or(&[][..], |s| &s.phased_copies[..]);
+    for copy in copies {
+        let dropped = pending.changes.iter().any(|c| {
+            matches!(c, Change::DropColumn { table, column } if *table == copy.table && column.name == copy.from)
+        });
+        if !dropped {
+            continue;
+        }
+        let tightened = pending.changes.iter().any(|c| {
+            matches!(c, Change::AlterColumn { table, from, to } if *table == copy.table && to.name == copy.to && from.nullable && !to.nullable)
+        });
+        if tightened {
+            backfills
+                .entry((copy.table.clone(), copy.to.clone()))
+                .or_insert_with(|| copy.from.clone());
+        }
+        restore.insert((copy.table.clone(), copy.from.clone()), copy.to.clone());
+    }
+    restore
 }
 
 /// The expand of a `--phased` change, and the contract it leaves for later.
@@ -327,18 +358,29 @@ pub fn generate(
             phased = Some(Phased {
                 contract,
                 code_steps: expand.code_steps,
+                copies: expand
+                    .backfills
+                    .iter()
+                    .map(|((table, to), from)| PhasedCopy {
+                        table: table.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    })
+                    .collect(),
             });
         }
         refuse_hazards(&pending, opts.allow_destructive)?;
         if phased.is_none() {
             check_backfills(&opts.backfills, &pending)?;
         }
-        let plan: Plan = plan::plan(
+        let restore = contract_copies(&state, &pending, &mut backfills);
+        let plan: Plan = plan::plan_with_restore(
             &pending.old,
             &pending.new,
             &pending.changes,
             &backfills,
             opts.safety,
+            &restore,
         )?;
         let summary = pending.summary();
         let source = render::rustfmt(
@@ -375,12 +417,20 @@ pub fn generate(
     if opts.dry_run {
         return Ok(Outcome::Generated(Box::new(generated)));
     }
-    let deferred = generated
+    let (deferred, copies) = generated
         .phased
         .as_ref()
-        .map(|p| p.contract.clone())
+        .map(|p| (p.contract.clone(), p.copies.clone()))
         .unwrap_or_default();
-    write_generated(ws, &state, &module, &generated.source, schema, deferred)?;
+    write_generated(
+        ws,
+        &state,
+        &module,
+        &generated.source,
+        schema,
+        deferred,
+        copies,
+    )?;
     generated.written = true;
     Ok(Outcome::Generated(Box::new(generated)))
 }
@@ -393,10 +443,12 @@ fn write_generated(
     source: &str,
     schema: Schema,
     deferred: Vec<String>,
+    phased_copies: Vec<PhasedCopy>,
 ) -> Result<()> {
     let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
     let mut snapshot = Snapshot::new(module.to_owned(), schema);
     snapshot.deferred = deferred;
+    snapshot.phased_copies = phased_copies;
     let migration_path = ws.migration_file(module);
     if migration_path.exists() {
         return Err(Error::Refused(format!(
@@ -483,7 +535,15 @@ pub fn reconcile(
         written: false,
     };
     if !opts.dry_run {
-        write_generated(ws, &state, &module, &generated.source, expected, Vec::new())?;
+        write_generated(
+            ws,
+            &state,
+            &module,
+            &generated.source,
+            expected,
+            Vec::new(),
+            Vec::new(),
+        )?;
         generated.written = true;
     }
     Ok(Outcome::Generated(Box::new(generated)))

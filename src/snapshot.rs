@@ -23,6 +23,18 @@ pub struct Snapshot {
     /// `check` then finds pending is expected, not drift.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<String>,
+    /// The columns a `--phased` rename copies (`to` filled from `from`, both kept until the
+    /// contract): the contract fills the rows the old code wrote since, and its `down` gives
+    /// `from` its values back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phased_copies: Vec<PhasedCopy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhasedCopy {
+    pub table: String,
+    pub from: String,
+    pub to: String,
 }
 
 impl Snapshot {
@@ -32,6 +44,7 @@ impl Snapshot {
             migration: migration.into(),
             schema,
             deferred: Vec::new(),
+            phased_copies: Vec::new(),
         }
     }
 

@@ -138,15 +138,21 @@ fn expand_then_contract(ws: &Workspace) {
     let pending = generate::pending(ws, &v2, &Renames::default(), &mut NoTerminal).unwrap();
     assert_eq!(pending.summary(), phased.contract);
 
-    // The contract, later: destructive, so it needs consent, and the rows the old code wrote
-    // in between get their title from the name.
+    // The contract, later: destructive, so it needs consent; the rows the old code wrote in
+    // between get their title from the name without being told.
     let mut contract = options("contract", 2, false);
     assert!(generate::generate(ws, &v2, &contract, &mut NoTerminal).is_err());
     contract.allow_destructive = true;
-    contract
-        .backfills
-        .insert(("item".into(), "title".into()), "name".into());
-    generate::generate(ws, &v2, &contract, &mut NoTerminal).unwrap();
+    let Outcome::Generated(written) =
+        generate::generate(ws, &v2, &contract, &mut NoTerminal).unwrap()
+    else {
+        panic!("no contract migration");
+    };
+    // Its `down` gives `name` its values back from `title`; only `legacy` comes back empty.
+    assert_eq!(
+        written.lossy_down,
+        ["column `item.legacy` comes back without the values `up` dropped"]
+    );
     assert!(
         Snapshot::read(&ws.snapshot())
             .unwrap()
@@ -197,12 +203,11 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
             Vec::<String>::new(),
             "{backend:?}"
         );
-        // Rolling back the contract brings `name` back empty (its `down` says it cannot give
-        // dropped values back); the rows themselves stay.
+        // Rolling back the contract and the expand gives every name back.
         migrate(&binary, &db.url, &["down", "-n", "2"]);
         assert_eq!(
             titles(&db.url, "name").await,
-            ["", "", ""],
+            ["one", "two", "three"],
             "{backend:?}: down"
         );
         db.drop().await;

@@ -302,12 +302,31 @@ pub fn plan(
     backfills: &Backfills,
     safety: Safety,
 ) -> Result<Plan> {
+    plan_with_restore(old, new, changes, backfills, safety, &Backfills::new())
+}
+
+/// [`plan`], where `down` refills the columns in `restore` from an SQL expression when it
+/// adds them back (a phased rename's old column, from the new one) instead of leaving them
+/// empty.
+pub fn plan_with_restore(
+    old: &Schema,
+    new: &Schema,
+    changes: &[Change],
+    backfills: &Backfills,
+    safety: Safety,
+    restore: &Backfills,
+) -> Result<Plan> {
     let up = plan_direction(old, new, changes, backfills, Direction::Up, safety)?;
     let reversed = diff::reverse(changes);
     let mut lossy_down = Vec::new();
     let mut down_backfills = Backfills::new();
     for change in &reversed {
         match change {
+            Change::AddColumn { table, column }
+                if let Some(expr) = restore.get(&(table.clone(), column.name.clone())) =>
+            {
+                down_backfills.insert((table.clone(), column.name.clone()), expr.clone());
+            }
             Change::AddColumn { table, column } => {
                 lossy_down.push(format!(
                     "column `{table}.{}` comes back without the values `up` dropped",

@@ -46,10 +46,10 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                          is renamed or created in the same migration"
                     )));
                 };
-                if !is_plain_identifier(from) {
+                if !is_plain_identifier(from) || !is_plain_identifier(to) {
                     return Err(Error::Refused(format!(
                         "--phased copies `{table}.{from}` into `{to}` with an SQL expression, \
-                         which needs a plain lower-case name; rename it without --phased"
+                         which needs plain lower-case names; rename it without --phased"
                     )));
                 }
                 if let Some(column) = mid_table.columns.iter_mut().find(|c| c.name == *to) {
