@@ -390,7 +390,7 @@ pub fn generate(
                 &plan,
                 &pending.old,
                 &pending.new,
-                &consented(&pending.changes),
+                &waivers(&pending.changes),
                 opts.safety == plan::Safety::Naive,
             ),
             &ws.root,
@@ -519,7 +519,7 @@ pub fn reconcile(
             &plan,
             live,
             &expected,
-            &consented(&pending.changes),
+            &waivers(&pending.changes),
             opts.safety == plan::Safety::Naive,
         ),
         &ws.root,
@@ -632,18 +632,65 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
     Ok(last.clone())
 }
 
-/// The destructive steps a person allowed with `--allow-destructive` (without it, generation
-/// stops before rendering), recorded as a lint waiver so the consent stays in the file.
-fn consented(changes: &[Change]) -> Vec<(&'static str, String)> {
+/// The lint waivers a generated migration carries, each with its reason: the destructive
+/// steps a person allowed with `--allow-destructive` (without it, generation stops before
+/// rendering), and the type changes that the planner knows PostgreSQL makes without a
+/// rewrite, which lint cannot tell from the SQL alone.
+fn waivers(changes: &[Change]) -> Vec<(String, String)> {
+    let mut waivers = Vec::new();
     let hazards = plan::hazards(changes);
-    if hazards.is_empty() {
-        return Vec::new();
+    if !hazards.is_empty() {
+        let what: Vec<String> = hazards.into_iter().map(|h| h.what).collect();
+        waivers.push((
+            "destructive-step".to_owned(),
+            format!("written with --allow-destructive: {}", what.join("; ")),
+        ));
     }
-    let what: Vec<String> = hazards.into_iter().map(|h| h.what).collect();
-    vec![(
-        "destructive-step",
-        format!("written with --allow-destructive: {}", what.join("; ")),
-    )]
+    let retyped: Vec<(&String, &crate::model::Column, &crate::model::Column)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, to } if from.ty != to.ty => Some((table, from, to)),
+            _ => None,
+        })
+        .collect();
+    if retyped.is_empty() {
+        return waivers;
+    }
+    let rewrites = crate::backend::pg_type_change_rewrites;
+    let catalog_only = |down: bool| {
+        retyped.iter().all(|(_, from, to)| {
+            if down {
+                !rewrites(&to.ty, &from.ty)
+            } else {
+                !rewrites(&from.ty, &to.ty)
+            }
+        })
+    };
+    let what: Vec<String> = retyped
+        .iter()
+        .map(|(table, from, to)| {
+            format!(
+                "`{table}.{}` {} -> {}",
+                to.name,
+                from.ty.describe(),
+                to.ty.describe()
+            )
+        })
+        .collect();
+    let direction = match (catalog_only(false), catalog_only(true)) {
+        (true, true) => "",
+        (true, false) => " (up)",
+        (false, true) => " (down)",
+        (false, false) => return waivers,
+    };
+    waivers.push((
+        format!("column-type-rewrites{direction}"),
+        format!(
+            "{} only widen: PostgreSQL changes the catalog without rewriting the table",
+            what.join(", ")
+        ),
+    ));
+    waivers
 }
 
 fn refuse_hazards(pending: &Pending, allowed: bool) -> Result<()> {

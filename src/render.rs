@@ -19,15 +19,15 @@ const COMMENT_MARKER: &str = "tidemark_comment!";
 
 /// Renders a generated migration.
 ///
-/// `waivers` are lint rules the person consented to break (`--allow-destructive`), each with
-/// its reason; they become `// tidemark-lint: allow` lines that `tidemark lint` honours.
+/// `waivers` are lint rules the migration may break, each with its reason (a consent such as
+/// `--allow-destructive`); they become `// tidemark-lint: allow` lines that `lint` honours.
 pub fn render_migration(
     message: &str,
     changes: &[String],
     plan: &Plan,
     old: &Schema,
     new: &Schema,
-    waivers: &[(&str, String)],
+    waivers: &[(String, String)],
     naive: bool,
 ) -> String {
     let mut idens = Idens::default();
@@ -752,6 +752,14 @@ fn alter_statement(op: &Op, idens: &mut Idens) -> Option<TokenStream> {
             quote!(Table::alter().table(#t).modify_column(#def).to_owned())
         }
         Op::CreateIndex { table, index } => index_create(table, index, idens),
+        Op::AddForeignKey { table, foreign_key } => {
+            let fk = foreign_key_create(table, foreign_key, idens);
+            quote!(#fk.to_owned())
+        }
+        Op::DropForeignKey { table, name } => {
+            let t = idens.table(table);
+            quote!(ForeignKey::drop().name(#name).table(#t).to_owned())
+        }
         Op::DropIndex { table, name } => {
             let t = idens.table(table);
             quote!(Index::drop().name(#name).table(#t).to_owned())

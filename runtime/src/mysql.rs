@@ -14,14 +14,14 @@ pub async fn drop_foreign_key(
     table: &str,
     name: &str,
 ) -> Result<(), DbErr> {
-    manager
-        .drop_foreign_key(
-            ForeignKey::drop()
-                .name(name)
-                .table(Alias::new(table))
-                .to_owned(),
-        )
-        .await?;
+    online(
+        manager,
+        ForeignKey::drop()
+            .name(name)
+            .table(Alias::new(table))
+            .to_owned(),
+    )
+    .await?;
     let leftover = manager
         .get_connection()
         .query_one_raw(Statement::from_sql_and_values(
@@ -32,9 +32,11 @@ pub async fn drop_foreign_key(
         ))
         .await?;
     if leftover.is_some() {
-        manager
-            .drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
-            .await?;
+        online(
+            manager,
+            Index::drop().name(name).table(Alias::new(table)).to_owned(),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -37,11 +37,14 @@ pub struct Finding {
     pub detail: String,
 }
 
-/// A rule waived in a migration's file.
+/// A rule waived in a migration's file, for both directions or, with `RULE (up)` or
+/// `RULE (down)`, for one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiver {
     pub rule: String,
     pub reason: String,
+    /// `Some(true)` for `down` only, `Some(false)` for `up` only.
+    pub down: Option<bool>,
 }
 
 /// The comment that waives `rule` for a migration.
@@ -65,7 +68,18 @@ pub fn waivers(source: &str) -> (Vec<Waiver>, Vec<String>) {
                 continue;
             }
         };
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        for entry in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let (name, down) = match entry.split_once(' ') {
+                Some((name, "(up)")) => (name, Some(false)),
+                Some((name, "(down)")) => (name, Some(true)),
+                Some(_) => {
+                    malformed.push(format!(
+                        "`{entry}`: a rule name may be followed by (up) or (down) only"
+                    ));
+                    continue;
+                }
+                None => (entry, None),
+            };
             if rules::by_id(name).is_none() {
                 malformed.push(format!(
                     "`{name}` is not a lint rule (see `tidemark lint --rules`)"
@@ -75,6 +89,7 @@ pub fn waivers(source: &str) -> (Vec<Waiver>, Vec<String>) {
             found.push(Waiver {
                 rule: name.to_owned(),
                 reason: reason.to_owned(),
+                down,
             });
         }
     }
@@ -88,7 +103,9 @@ pub fn check(recorded: &Recorded, backend: Backend, waived: &[Waiver]) -> Vec<Fi
     for rule in RULES {
         if !rule.backends.contains(&backend)
             || (rule.up_only && recorded.down)
-            || waived.iter().any(|w| w.rule == rule.id)
+            || waived
+                .iter()
+                .any(|w| w.rule == rule.id && w.down.is_none_or(|d| d == recorded.down))
         {
             continue;
         }

@@ -37,6 +37,10 @@ impl Eq for Rule {}
 const PG: &[Backend] = &[Backend::Postgres];
 const ALL: &[Backend] = &[Backend::Postgres, Backend::Mysql, Backend::Sqlite];
 const SERVERS: &[Backend] = &[Backend::Postgres, Backend::Mysql];
+const MYSQL: &[Backend] = &[Backend::Mysql];
+
+/// The scratch table of tidemark's SQLite rebuild (`tidemark_runtime::sqlite::REBUILD_PREFIX`).
+const REBUILD_PREFIX: &str = "__tidemark_rebuild_";
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -103,6 +107,17 @@ pub static RULES: &[Rule] = &[
                reads and writes, drop the old column later",
         up_only: false,
         check: column_type_rewrites,
+    },
+    Rule {
+        id: "mysql-ddl-not-online",
+        backends: MYSQL,
+        why: "without ALGORITHM and LOCK, MySQL/MariaDB pick the algorithm themselves and may \
+              copy the whole table while writes wait, without saying so",
+        safe: "ask for ALGORITHM=INPLACE, LOCK=NONE (INSTANT for an added column), so that the \
+               server refuses at once what it cannot do online; `tidemark_runtime::mysql::online` \
+               does it and says when it must fall back",
+        up_only: false,
+        check: mysql_ddl_not_online,
     },
     Rule {
         id: "missing-lock-timeout",
@@ -296,6 +311,18 @@ fn column_type_rewrites(cx: &Context) -> Vec<(usize, String)> {
         .collect()
 }
 
+fn mysql_ddl_not_online(cx: &Context) -> Vec<(usize, String)> {
+    cx.on_existing_tables()
+        .filter(|(_, w, _)| {
+            (w.starts(&["ALTER", "TABLE"])
+                || (w.starts(&["CREATE"]) && w.has(&["INDEX"]))
+                || w.starts(&["DROP", "INDEX"]))
+                && !w.has(&["ALGORITHM"])
+        })
+        .map(|(i, _, t)| (i, format!("`{t}` may be copied while writes wait")))
+        .collect()
+}
+
 fn missing_lock_timeout(cx: &Context) -> Vec<(usize, String)> {
     cx.on_existing_tables()
         .filter(|(_, w, _)| {
@@ -338,7 +365,9 @@ fn destructive_step(cx: &Context) -> Vec<(usize, String)> {
         .filter_map(|(i, w)| {
             if w.starts(&["DROP", "TABLE"]) {
                 let t = w.name_after(2)?;
-                return (!cx.created_before[i].contains(&t))
+                // SQLite's rebuild drops the old table once its rows are in the new one.
+                let rebuilt = cx.created_before[i].contains(&format!("{REBUILD_PREFIX}{t}"));
+                return (!cx.created_before[i].contains(&t) && !rebuilt)
                     .then(|| (i, format!("table `{t}` and its rows are gone")));
             }
             let t = w.table()?;
@@ -357,8 +386,14 @@ fn rename_breaks_running_code(cx: &Context) -> Vec<(usize, String)> {
     cx.statements
         .iter()
         .enumerate()
-        .filter(|(_, w)| {
-            (w.starts(&["ALTER", "TABLE"]) && w.has(&["RENAME"])) || w.starts(&["RENAME", "TABLE"])
+        .filter(|(i, w)| {
+            // A table this migration created (SQLite's rebuild) has no code using it yet.
+            let new_table = w
+                .table()
+                .is_some_and(|t| cx.created_before[*i].contains(&t));
+            ((w.starts(&["ALTER", "TABLE"]) && w.has(&["RENAME"]))
+                || w.starts(&["RENAME", "TABLE"]))
+                && !new_table
         })
         .map(|(i, _)| {
             (
@@ -456,6 +491,15 @@ mod tests {
             "column-type-rewrites",
             &[r#"ALTER TABLE "item" ALTER COLUMN "qty" TYPE bigint USING "qty"::bigint"#],
             &[r#"ALTER TABLE "item" ALTER COLUMN "note" TYPE text USING "note"::text"#],
+            false,
+        );
+        bad_and_safe(
+            "mysql-ddl-not-online",
+            &["ALTER TABLE `user` ADD COLUMN `bio` text"],
+            &[
+                "ALTER TABLE `user` ADD COLUMN `bio` text, ALGORITHM=INSTANT",
+                "CREATE INDEX `ix` ON `user` (`bio`) ALGORITHM=INPLACE LOCK=NONE",
+            ],
             false,
         );
         bad_and_safe(

@@ -128,8 +128,13 @@ pub(super) fn mysql(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
             | Op::ModifyColumn { ref table, .. }
             | Op::CreateIndex { ref table, .. }
             | Op::DropIndex { ref table, .. }
+            | Op::AddForeignKey { ref table, .. }
                 if cx.existing(table) && cx.to.table(table).is_some() =>
             {
+                Op::MysqlOnline(Box::new(op))
+            }
+            // Also on a table about to be dropped: a cycle's keys come off first.
+            Op::DropForeignKey { ref table, .. } if cx.existing(table) => {
                 Op::MysqlOnline(Box::new(op))
             }
             other => other,

@@ -622,3 +622,47 @@ async fn assert_rows_kept(
         }
     }
 }
+
+/// What lint finds in the change migration of every scenario on `backend`, read from the
+/// runner's SQL preview (no database), after the waivers in each file.
+pub fn lint_findings(scenarios: &[Scenario], backend: Backend) -> Vec<(String, String, bool)> {
+    let prepared = prepare(scenarios);
+    let mut found = Vec::new();
+    for scenario in scenarios {
+        let out = Command::new(&prepared.runner)
+            .env("TIDEMARK_SCENARIO", scenario.name)
+            .env("TIDEMARK_SQL_FORMAT", "json")
+            .env(
+                "TIDEMARK_SQL_PREVIEW",
+                match backend {
+                    Backend::Postgres => "postgres",
+                    Backend::Mysql => "mysql",
+                    Backend::Sqlite => "sqlite",
+                },
+            )
+            .output()
+            .expect("runner starts");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            scenario.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recorded: Vec<tidemark::lint::Recorded> =
+            serde_json::from_slice(&out.stdout).expect("the preview's JSON");
+        let ws = Workspace::new(prepared.scenarios_dir.join(scenario.name));
+        for direction in recorded.iter().filter(|r| r.migration.ends_with("_change")) {
+            let source = std::fs::read_to_string(ws.migration_file(&direction.migration)).unwrap();
+            let (waived, malformed) = tidemark::lint::waivers(&source);
+            assert!(malformed.is_empty(), "{}: {malformed:?}", scenario.name);
+            for finding in tidemark::lint::check(direction, backend, &waived) {
+                found.push((
+                    scenario.name.to_owned(),
+                    finding.rule.id.to_owned(),
+                    finding.down,
+                ));
+            }
+        }
+    }
+    found
+}
