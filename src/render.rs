@@ -422,6 +422,16 @@ fn resumable(op: &Op) -> Option<TokenStream> {
             quote!(Index(#table, #i))
         }
         Op::DropIndex { table, name } => quote!(NoIndex(#table, #name)),
+        Op::AddForeignKey { table, foreign_key } => {
+            let n = &foreign_key.name;
+            quote!(ForeignKey(#table, #n))
+        }
+        Op::DropForeignKey { table, name } => quote!(NoForeignKey(#table, #name)),
+        Op::CreateEnumType(e) => {
+            let n = &e.name;
+            quote!(Type(#n))
+        }
+        Op::DropEnumType(name) => quote!(NoType(#name)),
         _ => return None,
     })
 }

@@ -14,14 +14,17 @@ pub async fn drop_foreign_key(
     table: &str,
     name: &str,
 ) -> Result<(), DbErr> {
-    online(
-        manager,
-        ForeignKey::drop()
-            .name(name)
-            .table(Alias::new(table))
-            .to_owned(),
-    )
-    .await?;
+    // A re-run after a failure finds the key gone already.
+    if crate::resume::needed(manager, crate::resume::Leaves::NoForeignKey(table, name)).await? {
+        online(
+            manager,
+            ForeignKey::drop()
+                .name(name)
+                .table(Alias::new(table))
+                .to_owned(),
+        )
+        .await?;
+    }
     let leftover = manager
         .get_connection()
         .query_one_raw(Statement::from_sql_and_values(

@@ -4,6 +4,7 @@
 //! (The PostgreSQL helpers and the backfill make the same check themselves.)
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 /// The state a step leaves the database in.
 #[derive(Clone, Copy, Debug)]
@@ -14,6 +15,12 @@ pub enum Leaves<'a> {
     NoTable(&'a str),
     Index(&'a str, &'a str),
     NoIndex(&'a str, &'a str),
+    /// A foreign key constraint `(table, name)`.
+    ForeignKey(&'a str, &'a str),
+    NoForeignKey(&'a str, &'a str),
+    /// A PostgreSQL type (an enum).
+    Type(&'a str),
+    NoType(&'a str),
 }
 
 /// Whether the step still has to run. A preview (`tidemark sql`) shows every step.
@@ -28,5 +35,60 @@ pub async fn needed(manager: &SchemaManager<'_>, leaves: Leaves<'_>) -> Result<b
         Leaves::NoTable(table) => manager.has_table(table).await?,
         Leaves::Index(table, index) => !manager.has_index(table, index).await?,
         Leaves::NoIndex(table, index) => manager.has_index(table, index).await?,
+        Leaves::ForeignKey(table, name) => !has_foreign_key(manager, table, name).await?,
+        Leaves::NoForeignKey(table, name) => has_foreign_key(manager, table, name).await?,
+        Leaves::Type(name) => !has_type(manager, name).await?,
+        Leaves::NoType(name) => has_type(manager, name).await?,
     })
+}
+
+async fn exists(manager: &SchemaManager<'_>, sql: &str, values: Vec<Value>) -> Result<bool, DbErr> {
+    let backend = manager.get_database_backend();
+    Ok(manager
+        .get_connection()
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .is_some())
+}
+
+async fn has_foreign_key(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+) -> Result<bool, DbErr> {
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            exists(
+                manager,
+                "SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+                 WHERE c.contype = 'f' AND c.conname = $1 AND t.relname = $2 \
+                 AND pg_table_is_visible(t.oid)",
+                vec![name.into(), table.into()],
+            )
+            .await
+        }
+        DbBackend::MySql => {
+            exists(
+                manager,
+                "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_TYPE = \
+                 'FOREIGN KEY' AND TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = ? AND TABLE_NAME = ?",
+                vec![name.into(), table.into()],
+            )
+            .await
+        }
+        // SQLite's foreign keys are part of the table; tidemark changes them by a rebuild.
+        _ => Ok(false),
+    }
+}
+
+async fn has_type(manager: &SchemaManager<'_>, name: &str) -> Result<bool, DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(false);
+    }
+    exists(
+        manager,
+        "SELECT 1 FROM pg_type WHERE typname = $1 AND pg_type_is_visible(oid)",
+        vec![name.into()],
+    )
+    .await
 }

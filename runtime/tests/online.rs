@@ -415,3 +415,33 @@ async fn mariadb_ddl_behind_a_long_transaction_does_not_queue_and_is_retried() {
     assert!(retried >= 1, "the busy metadata lock was not retried");
     assert_eq!(columns, 2);
 }
+
+/// What a re-run checks before each step: foreign keys and enum types, on the servers.
+#[tokio::test]
+async fn a_rerun_knows_which_keys_and_types_are_there() {
+    use tidemark_runtime::resume::{Leaves, needed};
+    for backend in [DbBackend::Postgres, DbBackend::MySql] {
+        let Some(db) = Scratch::create(backend, "resume").await else {
+            continue;
+        };
+        db.exec("CREATE TABLE team (id integer PRIMARY KEY)").await;
+        db.exec("CREATE TABLE player (id integer PRIMARY KEY, team_id integer)")
+            .await;
+        let manager = SchemaManager::new(&db.db);
+        let add = Leaves::ForeignKey("player", "fk_player_team");
+        let drop = Leaves::NoForeignKey("player", "fk_player_team");
+        assert!(needed(&manager, add).await.unwrap(), "{backend:?}");
+        assert!(!needed(&manager, drop).await.unwrap(), "{backend:?}");
+        db.exec("ALTER TABLE player ADD CONSTRAINT fk_player_team FOREIGN KEY (team_id) REFERENCES team (id)")
+            .await;
+        assert!(!needed(&manager, add).await.unwrap(), "{backend:?}");
+        assert!(needed(&manager, drop).await.unwrap(), "{backend:?}");
+        if backend == DbBackend::Postgres {
+            assert!(needed(&manager, Leaves::Type("mood")).await.unwrap());
+            db.exec("CREATE TYPE mood AS ENUM ('ok')").await;
+            assert!(!needed(&manager, Leaves::Type("mood")).await.unwrap());
+            assert!(needed(&manager, Leaves::NoType("mood")).await.unwrap());
+        }
+        db.drop().await;
+    }
+}
