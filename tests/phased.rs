@@ -95,19 +95,6 @@ async fn titles(url: &str, column: &str) -> Vec<String> {
         .collect()
 }
 
-fn migrate(binary: &std::path::Path, url: &str, args: &[&str]) {
-    let out = std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn expand_then_contract(ws: &Workspace) {
     let v2 = entities![v2::item::Entity];
     let Outcome::Generated(expand) =
@@ -171,13 +158,13 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
         let Some(db) = TestDatabase::create(backend, "phased").await else {
             continue;
         };
-        migrate(&binary, &db.url, &["up", "-n", "1"]);
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
         exec(
             &db.url,
             "INSERT INTO item (id, name, legacy) VALUES (1, 'one', 'x'), (2, 'two', 'y')",
         )
         .await;
-        migrate(&binary, &db.url, &["up", "-n", "1"]);
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
         assert_eq!(
             titles(&db.url, "title").await,
             ["one", "two"],
@@ -185,7 +172,7 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
         );
         // The old code still writes `name` only, and no longer has to write `legacy`.
         exec(&db.url, "INSERT INTO item (id, name) VALUES (3, 'three')").await;
-        migrate(&binary, &db.url, &["up"]);
+        fixture::migrate(&binary, &db.url, &["up"]);
         assert_eq!(
             titles(&db.url, "title").await,
             ["one", "two", "three"],
@@ -204,7 +191,7 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
             "{backend:?}"
         );
         // Rolling back the contract and the expand gives every name back.
-        migrate(&binary, &db.url, &["down", "-n", "2"]);
+        fixture::migrate(&binary, &db.url, &["down", "-n", "2"]);
         assert_eq!(
             titles(&db.url, "name").await,
             ["one", "two", "three"],

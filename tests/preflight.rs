@@ -108,16 +108,7 @@ async fn preflight_finds_the_rows_each_coming_constraint_rejects_and_changes_not
         let Some(db) = TestDatabase::create(backend, "preflight").await else {
             continue;
         };
-        let out = std::process::Command::new(&binary)
-            .args(["up", "-n", "1"])
-            .env("DATABASE_URL", &db.url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
         exec(&db.url, "INSERT INTO team (id) VALUES (1)").await;
         // A NULL name, a duplicated nick and a player of a team that does not exist.
         exec(
@@ -195,16 +186,7 @@ async fn preflight_finds_the_rows_each_coming_constraint_rejects_and_changes_not
         .await;
         let report = preflight(&ws, &db.url).await.unwrap();
         assert!(!report.has_problems(), "{backend:?}: {:#?}", report.pending);
-        let out = std::process::Command::new(&binary)
-            .arg("up")
-            .env("DATABASE_URL", &db.url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        fixture::migrate(&binary, &db.url, &["up"]);
         let report = preflight(&ws, &db.url).await.unwrap();
         assert!(report.pending.is_empty());
         db.drop().await;
@@ -269,16 +251,7 @@ async fn preflight_estimates_how_long_a_blocking_step_holds_writes() {
         let Some(db) = TestDatabase::create(Backend::Postgres, "estimate").await else {
             return;
         };
-        let out = std::process::Command::new(&binary)
-            .args(["up", "-n", "1"])
-            .env("DATABASE_URL", &db.url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
         exec(
             &db.url,
             "INSERT INTO team (id, score) SELECT g, g % 97 FROM generate_series(1, 300000) g",

@@ -57,7 +57,7 @@ mod v2 {
 }
 
 /// A workspace with a buildable migration crate and two generated migrations.
-fn fixture() -> (tempfile::TempDir, Workspace) {
+fn fixture() -> (fixture::Scratch, Workspace) {
     fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]])
 }
 
@@ -130,19 +130,6 @@ async fn verify_reports_hand_written_migrations_it_cannot_compare() {
     );
 }
 
-fn migrate(binary: &Path, url: &str) {
-    let out = std::process::Command::new(binary)
-        .arg("up")
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test]
 async fn drift_catches_a_column_changed_by_hand_on_every_backend() {
     let (_dir, ws) = fixture();
@@ -151,7 +138,7 @@ async fn drift_catches_a_column_changed_by_hand_on_every_backend() {
         let Some(db) = TestDatabase::create(backend, "drift").await else {
             continue;
         };
-        migrate(&binary, &db.url);
+        fixture::migrate(&binary, &db.url, &["up"]);
         let drift = tidemark::verify::drift(&ws, &db.url).await.unwrap();
         assert_eq!(drift.applied, "m20260101_000100_step_1");
         assert!(
@@ -198,10 +185,10 @@ async fn drift_refuses_a_database_without_migrations() {
     assert!(err.to_string().contains("applied no migrations"), "{err}");
 }
 
-/// Adds a hand-written migration that creates a table and then fails.
-fn add_failing_migration(ws: &Workspace) -> String {
+/// Registers an empty migration (as `generate -m` writes it), for a test to fill by hand.
+fn empty_migration(ws: &Workspace, message: &str, minute: u32) {
     let options = GenerateOptions {
-        message: "fails halfway".into(),
+        message: message.into(),
         autogenerate: false,
         renames: Renames::default(),
         backfills: Backfills::new(),
@@ -211,10 +198,15 @@ fn add_failing_migration(ws: &Workspace) -> String {
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
-            .and_hms_opt(0, 2, 0)
+            .and_hms_opt(0, minute, 0)
             .unwrap(),
     };
     generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
+}
+
+/// Adds a hand-written migration that creates a table and then fails.
+fn add_failing_migration(ws: &Workspace) -> String {
+    empty_migration(ws, "fails halfway", 2);
     let module = "m20260101_000200_fails_halfway".to_owned();
     std::fs::write(
         ws.migration_file(&module),
@@ -382,7 +374,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         };
         let (_dir, ws) = fixture();
         let binary = tidemark::verify::build_migrator(&ws).unwrap();
-        migrate(&binary, &drifted.url);
+        fixture::migrate(&binary, &drifted.url, &["up"]);
         exec(&drifted.url, "ALTER TABLE item ADD COLUMN hand_added text").await;
         exec(&drifted.url, "CREATE INDEX manual_idx ON item (name)").await;
         let drift = tidemark::verify::drift(&ws, &drifted.url).await.unwrap();
@@ -419,7 +411,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options).unwrap();
 
         let binary = tidemark::verify::build_migrator(&ws).unwrap();
-        migrate(&binary, &drifted.url);
+        fixture::migrate(&binary, &drifted.url, &["up"]);
         let after = tidemark::verify::drift(&ws, &drifted.url).await.unwrap();
         drifted.drop().await;
         assert!(
@@ -431,7 +423,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
 
         // A database that never drifted runs the same history; the guarded steps pass over it.
         let clean = TestDatabase::create(backend, "clean").await.unwrap();
-        migrate(&binary, &clean.url);
+        fixture::migrate(&binary, &clean.url, &["up"]);
         let clean_drift = tidemark::verify::drift(&ws, &clean.url).await.unwrap();
         clean.drop().await;
         assert!(
@@ -451,21 +443,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
 
 /// Adds a hand-written migration with two unsafe statements, one of them waived.
 fn add_hand_written_unsafe_migration(ws: &Workspace) -> String {
-    let options = GenerateOptions {
-        message: "hand written".into(),
-        autogenerate: false,
-        renames: Renames::default(),
-        backfills: Backfills::new(),
-        allow_destructive: false,
-        safety: Default::default(),
-        phased: false,
-        dry_run: false,
-        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 3, 0)
-            .unwrap(),
-    };
-    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
+    empty_migration(ws, "hand written", 3);
     let module = "m20260101_000300_hand_written".to_owned();
     std::fs::write(
         ws.migration_file(&module),

@@ -2,7 +2,7 @@
 //! migration per entity set into it. Builds share the end-to-end suite's target folder, so
 //! dependencies compile once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tidemark::EntitySet;
 use tidemark::diff::Renames;
 use tidemark::generate::{self, GenerateOptions, NoTerminal};
@@ -13,14 +13,51 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The fixture's folder; dropping it also removes what its build left in the shared target
+/// folder, which would otherwise grow by a binary per fixture and test run.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    package: String,
+}
+
+impl Scratch {
+    #[allow(dead_code)] // not every test binary needs the path
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let debug = target_dir().join("debug");
+        for folder in ["", "deps", ".fingerprint", "incremental"] {
+            let Ok(entries) = std::fs::read_dir(debug.join(folder)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let name = name.strip_prefix("lib").unwrap_or(&name);
+                if name.starts_with(&self.package) {
+                    let path = entry.path();
+                    let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+                }
+            }
+        }
+    }
+}
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tidemark-e2e/target")
+}
+
 /// Generates `steps[i]` as migration `m20260101_000{i}00_step_{i}`.
 #[allow(dead_code)] // each test binary uses one of the two
-pub fn workspace(steps: &[EntitySet]) -> (tempfile::TempDir, Workspace) {
+pub fn workspace(steps: &[EntitySet]) -> (Scratch, Workspace) {
     workspace_with(steps, Safety::Online)
 }
 
 /// The same with the plan's `safety` (`Safety::Naive` is `--unsafe`).
-pub fn workspace_with(steps: &[EntitySet], safety: Safety) -> (tempfile::TempDir, Workspace) {
+pub fn workspace_with(steps: &[EntitySet], safety: Safety) -> (Scratch, Workspace) {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::new(dir.path());
     let migration = ws.migration_dir();
@@ -32,7 +69,7 @@ pub fn workspace_with(steps: &[EntitySet], safety: Safety) -> (tempfile::TempDir
     let package = format!("fixture_migration_{}_{nanos}", std::process::id());
     std::fs::create_dir_all(migration.join("src")).unwrap();
     std::fs::create_dir_all(dir.path().join(".cargo")).unwrap();
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tidemark-e2e/target");
+    let target = target_dir();
     std::fs::write(
         dir.path().join(".cargo/config.toml"),
         format!("[build]\ntarget-dir = \"{}\"\n", target.display()),
@@ -88,5 +125,20 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
         };
         generate::generate(&ws, set, &options, &mut NoTerminal).unwrap();
     }
-    (dir, ws)
+    (Scratch { dir, package }, ws)
+}
+
+/// Runs the fixture's migrator with `args` against `url`; panics with its output on failure.
+#[allow(dead_code)] // not every test binary that includes this module migrates
+pub fn migrate(binary: &Path, url: &str, args: &[&str]) {
+    let out = std::process::Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

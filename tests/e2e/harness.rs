@@ -192,6 +192,19 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
         std::fs::read(&f).unwrap().hash(&mut hasher);
     }
     let key = format!("{:016x}", hasher.finish());
+    // Runners and scenarios of earlier builds are of no more use: each holds a binary.
+    for entry in std::fs::read_dir(&base).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = ["runner-", "scenarios-", "generated-by-"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            && !name.ends_with(&key)
+            && name != format!("generated-by-{}", this_build());
+        if stale {
+            let path = entry.path();
+            let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+        }
+    }
     let scenarios_dir = base.join(format!("scenarios-{key}"));
     if !scenarios_dir.exists() {
         std::fs::rename(&staging, &scenarios_dir).unwrap();
