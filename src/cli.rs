@@ -536,9 +536,18 @@ fn phased_report(phased: &generate::Phased) -> Vec<String> {
             .to_owned(),
     );
     lines.extend(phased.contract.iter().map(|c| format!("       - {c}")));
-    lines.push(
-        "  4. Apply the contract. Until then `check` reports it as deferred, not drift.".to_owned(),
-    );
+    if phased.with_contract.is_empty() {
+        lines.push(
+            "  4. Apply the contract. Until then `check` reports it as deferred, not drift."
+                .to_owned(),
+        );
+    } else {
+        lines.push(format!(
+            "  4. Apply the contract and, in the same release, deploy code that: {}. Until then \
+             `check` reports it as deferred, not drift.",
+            phased.with_contract.join("; ")
+        ));
+    }
     lines
 }
 

@@ -70,6 +70,26 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// The contract of a phased type change: the column is dropped and its shadow, kept equal
+    /// to it by a trigger since the expand, takes its name and its indexes' names.
+    SwapColumn(ColumnSwap),
+    /// The same undone: the column goes back to being the shadow, and the column of the old
+    /// type comes back beside it.
+    UnswapColumn(ColumnSwap),
+}
+
+/// A column and its shadow of another type, before and after they swap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ColumnSwap {
+    pub table: String,
+    /// The column as the expand left it (the old type).
+    pub kept: Column,
+    /// The shadow as the expand added it (the new type, nullable).
+    pub shadow: Column,
+    /// The column after the swap (the new type, with its final nullability and default).
+    pub swapped: Column,
+    /// Indexes over the shadow and the names they take over: `(shadow's, column's)`.
+    pub indexes: Vec<(String, String)>,
 }
 
 /// Renames to apply before comparing: table renames by old name, column renames by the
@@ -103,6 +123,7 @@ impl Change {
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AlterTableComment { table, .. } => Some(table),
+            Change::SwapColumn(swap) | Change::UnswapColumn(swap) => Some(&swap.table),
         }
     }
 
@@ -145,6 +166,8 @@ impl Change {
                 from: to,
                 to: from,
             },
+            Change::SwapColumn(swap) => Change::UnswapColumn(swap),
+            Change::UnswapColumn(swap) => Change::SwapColumn(swap),
         }
     }
 }
@@ -257,7 +280,23 @@ fn diff_enums(old: &Schema, new: &Schema, changes: &mut Vec<Change>) {
 
 fn diff_table(old: &Table, new: &Table, changes: &mut Vec<Change>) {
     let table = || new.name.clone();
-    for column in &new.columns {
+    let (swaps, unswaps) = (swaps(old, new), swaps(new, old));
+    // The columns and indexes a swap takes care of.
+    let swapped_column = |name: &str| {
+        swaps
+            .iter()
+            .chain(&unswaps)
+            .any(|s| s.kept.name == name || s.shadow.name == name)
+    };
+    let swapped_index = |name: &str| {
+        swaps
+            .iter()
+            .chain(&unswaps)
+            .any(|s| s.indexes.iter().any(|(a, b)| a == name || b == name))
+    };
+    changes.extend(swaps.iter().cloned().map(Change::SwapColumn));
+    changes.extend(unswaps.iter().cloned().map(Change::UnswapColumn));
+    for column in new.columns.iter().filter(|c| !swapped_column(&c.name)) {
         match old.column(&column.name) {
             None => changes.push(Change::AddColumn {
                 table: table(),
@@ -271,7 +310,7 @@ fn diff_table(old: &Table, new: &Table, changes: &mut Vec<Change>) {
             Some(_) => {}
         }
     }
-    for column in &old.columns {
+    for column in old.columns.iter().filter(|c| !swapped_column(&c.name)) {
         if new.column(&column.name).is_none() {
             changes.push(Change::DropColumn {
                 table: table(),
@@ -286,7 +325,7 @@ fn diff_table(old: &Table, new: &Table, changes: &mut Vec<Change>) {
             to: new.primary_key.clone(),
         });
     }
-    for (name, index) in &new.indexes {
+    for (name, index) in new.indexes.iter().filter(|(n, _)| !swapped_index(n)) {
         match old.indexes.get(name) {
             Some(before) if before == index => {}
             Some(before) => {
@@ -305,7 +344,7 @@ fn diff_table(old: &Table, new: &Table, changes: &mut Vec<Change>) {
             }),
         }
     }
-    for (name, index) in &old.indexes {
+    for (name, index) in old.indexes.iter().filter(|(n, _)| !swapped_index(n)) {
         if !new.indexes.contains_key(name) {
             changes.push(Change::DropIndex {
                 table: table(),
@@ -347,6 +386,65 @@ fn diff_table(old: &Table, new: &Table, changes: &mut Vec<Change>) {
             to: new.comment.clone(),
         });
     }
+}
+
+/// The shadow columns of `old` that `new` no longer has, where `new`'s column is of the
+/// shadow's type: the contract of a phased type change swaps them in. (With the arguments the
+/// other way round: the swaps its `down` undoes.)
+fn swaps(old: &Table, new: &Table) -> Vec<ColumnSwap> {
+    let mut swaps = Vec::new();
+    for (shadow_name, column) in &old.shadow_columns {
+        if new.column(shadow_name).is_some() {
+            continue;
+        }
+        let (Some(kept), Some(shadow), Some(swapped)) = (
+            old.column(column),
+            old.column(shadow_name),
+            new.column(column),
+        ) else {
+            continue;
+        };
+        if swapped.ty != shadow.ty {
+            continue;
+        }
+        // Each index over the shadow takes the name of the index of `new` that has the same
+        // columns with the column in the shadow's place.
+        let over_column = |index: &Index| Index {
+            name: String::new(),
+            columns: index
+                .columns
+                .iter()
+                .map(|c| {
+                    if c == shadow_name {
+                        column.clone()
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect(),
+            unique: index.unique,
+        };
+        let indexes = old
+            .indexes
+            .values()
+            .filter(|i| i.columns.contains(shadow_name))
+            .filter_map(|i| {
+                let wanted = over_column(i);
+                new.indexes
+                    .values()
+                    .find(|n| n.columns == wanted.columns && n.unique == wanted.unique)
+                    .map(|n| (i.name.clone(), n.name.clone()))
+            })
+            .collect();
+        swaps.push(ColumnSwap {
+            table: new.name.clone(),
+            kept: kept.clone(),
+            shadow: shadow.clone(),
+            swapped: swapped.clone(),
+            indexes,
+        });
+    }
+    swaps
 }
 
 /// A dropped and an added column of the same type in one table, or a dropped and an added

@@ -70,6 +70,8 @@ pub struct Generated {
 #[derive(Clone, Debug)]
 pub struct Phased {
     pub code_steps: Vec<String>,
+    /// What the code deployed together with the contract must do.
+    pub with_contract: Vec<String>,
     /// The contract still to write, in words.
     pub contract: Vec<String>,
     /// The renamed columns the expand copies, new from old.
@@ -358,6 +360,7 @@ pub fn generate(
             phased = Some(Phased {
                 contract,
                 code_steps: expand.code_steps,
+                with_contract: expand.with_contract,
                 copies: expand
                     .backfills
                     .iter()
@@ -644,6 +647,38 @@ fn waivers(changes: &[Change]) -> Vec<(String, String)> {
         waivers.push((
             "destructive-step".to_owned(),
             format!("written with --allow-destructive: {}", what.join("; ")),
+        ));
+    }
+    let swaps: Vec<&crate::diff::ColumnSwap> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::SwapColumn(swap) => Some(swap),
+            _ => None,
+        })
+        .collect();
+    if !swaps.is_empty() {
+        let names = |f: &dyn Fn(&crate::diff::ColumnSwap) -> String| {
+            swaps.iter().map(|s| f(s)).collect::<Vec<_>>().join(", ")
+        };
+        waivers.push((
+            "destructive-step (up)".to_owned(),
+            format!(
+                "the swap drops {} after copying every value into the shadow that takes its place",
+                names(&|s| format!("`{}.{}`", s.table, s.kept.name))
+            ),
+        ));
+        waivers.push((
+            "rename-breaks-running-code".to_owned(),
+            format!(
+                "the shadow swapped into place changes the type code reads: deploy the code that \
+                 reads {} together with this migration",
+                names(&|s| format!(
+                    "`{}.{}` as {}",
+                    s.table,
+                    s.kept.name,
+                    s.swapped.ty.describe()
+                ))
+            ),
         ));
     }
     let retyped: Vec<(&String, &crate::model::Column, &crate::model::Column)> = changes

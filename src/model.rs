@@ -36,6 +36,10 @@ pub struct Table {
     pub foreign_keys: BTreeMap<String, ForeignKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Shadow columns (by name) that a trigger keeps equal to another column (the value):
+    /// the expand of a phased type change, until its contract swaps the shadow in.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shadow_columns: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

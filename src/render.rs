@@ -432,6 +432,9 @@ fn resumable(op: &Op) -> Option<TokenStream> {
             quote!(Type(#n))
         }
         Op::DropEnumType(name) => quote!(NoType(#name)),
+        // The swap is done once the shadow is gone; undone once it is back.
+        Op::SwapIn { table, shadow, .. } => quote!(NoColumn(#table, #shadow)),
+        Op::SwapOut { table, shadow, .. } => quote!(Column(#table, #shadow)),
         _ => return None,
     })
 }
@@ -700,6 +703,42 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             quote! {
                 tidemark_runtime::postgres::add_foreign_key_not_valid(manager, #fk.to_owned()).await?;
                 tidemark_runtime::postgres::validate_constraint(manager, #table, #name).await?;
+            }
+        }
+        Op::InstallSync {
+            table,
+            column,
+            shadow,
+        } => quote! {
+            tidemark_runtime::shadow::install_sync(manager, #table, #column, #shadow).await?;
+        },
+        Op::RemoveSync {
+            table,
+            column,
+            shadow,
+        } => quote! {
+            tidemark_runtime::shadow::remove_sync(manager, #table, #column, #shadow).await?;
+        },
+        Op::SwapIn {
+            table,
+            column,
+            shadow,
+            indexes,
+        } => {
+            let indexes = indexes.iter().map(|(a, b)| quote!((#a, #b)));
+            quote! {
+                tidemark_runtime::shadow::swap_in(manager, #table, #column, #shadow, &[#(#indexes),*]).await?;
+            }
+        }
+        Op::SwapOut {
+            table,
+            column,
+            shadow,
+            indexes,
+        } => {
+            let indexes = indexes.iter().map(|(a, b)| quote!((#a, #b)));
+            quote! {
+                tidemark_runtime::shadow::swap_out(manager, #table, #column, #shadow, &[#(#indexes),*]).await?;
             }
         }
         Op::SetNotNullOnline { table, column } => quote! {

@@ -30,6 +30,7 @@ fn table(name: &str, columns: Vec<Column>) -> Table {
         indexes: Default::default(),
         foreign_keys: Default::default(),
         comment: None,
+        shadow_columns: Default::default(),
     }
 }
 
@@ -337,6 +338,78 @@ fn destructive_changes_are_named_with_a_safer_sequence() {
     let what: Vec<&str> = hazards.iter().map(|h| h.what.as_str()).collect();
     insta::assert_yaml_snapshot!(what);
     assert!(hazards.iter().all(|h| !h.safer.is_empty()));
+}
+
+/// The expand of a phased type change: `hits` keeps its type, `hits__new` of the new type is
+/// kept equal to it, with its own copy of the index.
+fn expanded() -> (Schema, Schema) {
+    let index = |name: &str, column: &str| Index {
+        name: name.into(),
+        columns: vec![column.into(), "id".into()],
+        unique: false,
+    };
+    let mut mid = table("item", vec![col("hits", ColumnType::Integer)]);
+    let mut shadow = col("hits__new", ColumnType::BigInteger);
+    shadow.nullable = true;
+    mid.columns.push(shadow);
+    mid.shadow_columns.insert("hits__new".into(), "hits".into());
+    mid.indexes.insert("ix".into(), index("ix", "hits"));
+    mid.indexes
+        .insert("ix__new".into(), index("ix__new", "hits__new"));
+    let mut last = table("item", vec![col("hits", ColumnType::BigInteger)]);
+    last.indexes.insert("ix".into(), index("ix", "hits"));
+    (schema(vec![mid]), schema(vec![last]))
+}
+
+#[test]
+fn a_shadow_column_dropped_for_its_column_of_the_same_type_is_a_swap() {
+    let (mid, last) = expanded();
+    let swap = match changes(&mid, &last).as_slice() {
+        [Change::SwapColumn(swap)] => swap.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(swap.kept.ty, ColumnType::Integer);
+    assert_eq!(swap.shadow.name, "hits__new");
+    assert_eq!(swap.swapped.ty, ColumnType::BigInteger);
+    assert_eq!(swap.indexes, [("ix__new".to_owned(), "ix".to_owned())]);
+    // Undone, it is an unswap; and the diff back from the entities finds the same.
+    assert_eq!(
+        diff::reverse(&changes(&mid, &last)),
+        [Change::UnswapColumn(swap.clone())]
+    );
+    assert_eq!(changes(&last, &mid), [Change::UnswapColumn(swap)]);
+    // The planner swaps in place on PostgreSQL and MySQL, and rebuilds on SQLite.
+    let plan = plan::plan(
+        &mid,
+        &last,
+        &changes(&mid, &last),
+        &Backfills::new(),
+        plan::Safety::Online,
+    )
+    .unwrap();
+    assert!(matches!(plan.up[0].postgres[0], plan::Op::SwapIn { .. }));
+    assert!(matches!(plan.up[0].mysql[0], plan::Op::SwapIn { .. }));
+    assert!(
+        plan.up
+            .iter()
+            .any(|s| matches!(s.sqlite.first(), Some(plan::Op::RebuildTable { .. })))
+    );
+}
+
+#[test]
+fn a_shadow_column_of_another_type_than_the_entity_is_no_swap() {
+    let (mid, mut last) = expanded();
+    last.tables.get_mut("item").unwrap().columns[1].ty = ColumnType::Decimal(Some((20, 0)));
+    let found = changes(&mid, &last);
+    assert!(
+        found.iter().all(|c| !matches!(c, Change::SwapColumn(_))),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|c| matches!(c, Change::DropColumn { column, .. } if column.name == "hits__new"))
+    );
 }
 
 fn arb_type() -> impl Strategy<Value = ColumnType> {

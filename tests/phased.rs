@@ -1,6 +1,6 @@
-//! `--phased`: a renamed column and a dropped column, split into an expand migration that the
-//! old code survives and a contract written later; applied on every backend with rows, and
-//! with a row the old code writes between the two.
+//! `--phased`: a renamed column and a dropped column, and a column whose type changes, split
+//! into an expand migration that the old code survives and a contract written later; applied
+//! on every backend with rows, and with rows the old code writes between the two.
 
 #[path = "common/fixture.rs"]
 mod fixture;
@@ -222,7 +222,8 @@ mod narrow {
     }
 }
 
-/// A rewriting type change cannot be phased from the entities alone: the refusal gives the
+/// A narrowing type change cannot go through a shadow column (the trigger would make the old
+/// code's writes fail on values that do not fit): the refusal gives the
 /// expand/contract recipe through the entities, and nothing is written.
 #[test]
 fn a_phased_type_change_is_refused_with_the_recipe() {
@@ -250,4 +251,234 @@ fn a_phased_type_change_is_refused_with_the_recipe() {
         "only lib.rs, main.rs and the first migration in {}",
         dir.path().display()
     );
+}
+
+mod counted_v1 {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(indexed)]
+            pub hits: i32,
+            pub note: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+mod counted_v2 {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(indexed, default_value = 0)]
+            pub hits: i64,
+            pub note: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+async fn numbers(url: &str, column: &str) -> Vec<i64> {
+    let db = Database::connect(url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT {column} FROM item ORDER BY id"),
+        ))
+        .await
+        .unwrap();
+    db.close().await.ok();
+    rows.iter()
+        .map(|r| {
+            r.try_get_by_index::<i64>(0)
+                .or_else(|_| r.try_get_by_index::<i32>(0).map(i64::from))
+                .unwrap()
+        })
+        .collect()
+}
+
+async fn live_schema(url: &str) -> tidemark::model::Schema {
+    let conn = Database::connect(url).await.unwrap();
+    let live = tidemark::introspect::introspect(&conn).await.unwrap();
+    conn.close().await.ok();
+    live
+}
+
+/// A type change that rewrites the table (`int` -> `bigint`) goes through a shadow column:
+/// the expand adds `hits__new`, a trigger keeps it equal to `hits` while the old code writes,
+/// existing rows are copied in batches and the index is built on it; the contract swaps it in
+/// without rewriting anything, and its `down` swaps it out again.
+#[tokio::test]
+async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
+    let (_dir, ws) = fixture::workspace(&[entities![counted_v1::item::Entity]]);
+    let v2 = entities![counted_v2::item::Entity];
+    let Outcome::Generated(expand) =
+        generate::generate(&ws, &v2, &options("expand", 1, true), &mut NoTerminal).unwrap()
+    else {
+        panic!("no expand migration");
+    };
+    assert_eq!(
+        expand.summary,
+        [
+            "Add column `item.hits__new` (big_integer, NULL)",
+            "Create index `idx-item-hits__new` on `item` (hits__new)",
+        ]
+    );
+    let phased = expand.phased.expect("a phased outcome");
+    assert_eq!(
+        phased.contract,
+        [
+            "Swap `item.hits` to big_integer: drop the integer column and give `hits__new`, kept \
+          equal to it since the expand, its name"
+        ]
+    );
+    assert_eq!(phased.with_contract.len(), 1, "{:?}", phased.with_contract);
+    insta::assert_snapshot!("type_change_expand", expand.source);
+    let mid = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
+    let expand_module = expand.module.clone();
+
+    // The contract needs no consent: nothing is lost.
+    let Outcome::Generated(contract) =
+        generate::generate(&ws, &v2, &options("contract", 2, false), &mut NoTerminal).unwrap()
+    else {
+        panic!("no contract migration");
+    };
+    assert_eq!(contract.summary, phased.contract);
+    insta::assert_snapshot!("type_change_contract", contract.source);
+    assert_eq!(
+        contract.lossy_down,
+        [
+            "`item.hits` is refilled as integer from the big_integer values: values that no longer \
+          fit make `down` fail"
+        ]
+    );
+    assert!(
+        contract
+            .source
+            .contains("tidemark_runtime::shadow::swap_in"),
+        "{}",
+        contract.source
+    );
+    assert_eq!(
+        generate::pending(&ws, &v2, &Renames::default(), &mut NoTerminal)
+            .unwrap()
+            .summary(),
+        Vec::<String>::new()
+    );
+    let last = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
+    assert_eq!(
+        Snapshot::read(&ws.history_snapshot(&expand_module))
+            .unwrap()
+            .unwrap()
+            .schema,
+        mid
+    );
+
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    // Lint finds nothing to say about either migration on any backend.
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let report = tidemark::lint::lint(&ws, None, backend).unwrap();
+        let findings: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| tidemark::lint::render(f, backend))
+            .collect();
+        assert_eq!(findings, Vec::<String>::new(), "{backend:?}");
+        assert!(report.bad_waivers.is_empty(), "{:?}", report.bad_waivers);
+    }
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "phased_type").await else {
+            continue;
+        };
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
+        exec(&db.url, "INSERT INTO item (id, hits) VALUES (1, 1), (2, 2)").await;
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
+        assert_eq!(
+            numbers(&db.url, "hits__new").await,
+            [1, 2],
+            "{backend:?}: expand"
+        );
+        // The old code writes `hits` only; the trigger keeps the shadow in step.
+        exec(&db.url, "INSERT INTO item (id, hits) VALUES (3, 3)").await;
+        exec(&db.url, "UPDATE item SET hits = 10 WHERE id = 1").await;
+        assert_eq!(
+            numbers(&db.url, "hits__new").await,
+            [10, 2, 3],
+            "{backend:?}: sync"
+        );
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            Vec::<String>::new(),
+            "{backend:?}: expand"
+        );
+
+        fixture::migrate(&binary, &db.url, &["up"]);
+        assert_eq!(
+            numbers(&db.url, "hits").await,
+            [10, 2, 3],
+            "{backend:?}: contract"
+        );
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &last, backend),
+            Vec::<String>::new(),
+            "{backend:?}: contract"
+        );
+        exec(
+            &db.url,
+            "INSERT INTO item (id, hits) VALUES (4, 5000000000)",
+        )
+        .await;
+        exec(&db.url, "INSERT INTO item (id) VALUES (5)").await;
+        assert_eq!(
+            numbers(&db.url, "hits").await,
+            [10, 2, 3, 5_000_000_000, 0],
+            "{backend:?}: the new type and default"
+        );
+
+        // `down` swaps the shadow out again (once the value that only fits bigint is gone),
+        // and the old code writes as before.
+        exec(&db.url, "DELETE FROM item WHERE id >= 4").await;
+        fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            Vec::<String>::new(),
+            "{backend:?}: contract undone"
+        );
+        exec(&db.url, "INSERT INTO item (id, hits) VALUES (4, 4)").await;
+        assert_eq!(
+            numbers(&db.url, "hits").await,
+            [10, 2, 3, 4],
+            "{backend:?}: down"
+        );
+        assert_eq!(
+            numbers(&db.url, "hits__new").await,
+            [10, 2, 3, 4],
+            "{backend:?}: down"
+        );
+        fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
+        assert_eq!(
+            numbers(&db.url, "hits").await,
+            [10, 2, 3, 4],
+            "{backend:?}: expand undone"
+        );
+        exec(&db.url, "INSERT INTO item (id, hits) VALUES (5, 5)").await;
+        db.drop().await;
+    }
 }

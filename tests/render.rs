@@ -29,6 +29,7 @@ fn item(extra: Vec<Column>) -> Table {
         indexes: Default::default(),
         foreign_keys: Default::default(),
         comment: None,
+        shadow_columns: Default::default(),
     }
 }
 
@@ -61,6 +62,7 @@ fn create_table_with_enum_composite_key_and_foreign_keys() {
         indexes: Default::default(),
         foreign_keys: Default::default(),
         comment: Some("Colours of items".into()),
+        shadow_columns: Default::default(),
     };
     tag.foreign_keys.insert(
         "fk-item_tag-item_id".into(),

@@ -11,6 +11,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod preview;
 pub mod resume;
+pub mod shadow;
 pub mod sqlite;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};

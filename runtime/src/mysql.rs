@@ -55,9 +55,15 @@ pub async fn online<S>(manager: &SchemaManager<'_>, statement: S) -> Result<bool
 where
     S: StatementBuilder,
 {
+    let plain = manager.get_database_backend().build(&statement).to_string();
+    online_sql(manager, &plain).await
+}
+
+/// [`online`] for a statement written as SQL (an `ALTER TABLE` with several alterations).
+pub async fn online_sql(manager: &SchemaManager<'_>, plain: &str) -> Result<bool, DbErr> {
     let backend = manager.get_database_backend();
     let connection = manager.get_connection();
-    let plain = backend.build(&statement).to_string();
+    let plain = plain.to_owned();
     if backend != DbBackend::MySql || crate::preview::previewing() {
         let sql = if backend == DbBackend::MySql {
             statement_sql(&plain, Some(clauses(&plain)[0]), false)

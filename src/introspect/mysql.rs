@@ -37,6 +37,7 @@ async fn table(q: &Query<'_>, name: &str, comment: String) -> Result<Table> {
         indexes: Default::default(),
         foreign_keys: Default::default(),
         comment: (!comment.is_empty()).then_some(comment),
+        shadow_columns: Default::default(),
     };
     for row in q
         .rows(

@@ -75,6 +75,7 @@ async fn table(
         indexes: Default::default(),
         foreign_keys: Default::default(),
         comment,
+        shadow_columns: Default::default(),
     };
     let columns = q
         .rows(

@@ -217,6 +217,20 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "each batch commits on its own, so a writer waits one batch at most",
         ),
         Op::Sql(_) => a(&action, ACCESS_EXCLUSIVE, Cost::Brief, "catalog only"),
+        Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
+            &action,
+            SHARE_ROW_EXCLUSIVE,
+            Cost::Brief,
+            "catalog only; while the trigger is there every insert and update also writes the \
+             shadow column",
+        ),
+        Op::SwapIn { .. } | Op::SwapOut { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "catalog only (drop and renames), but code that reads the column as the old type \
+             breaks at once: deploy the new code together with it",
+        ),
         Op::MysqlOnline(inner) => assess(inner, backend),
         Op::RebuildTable { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
     }
@@ -299,6 +313,32 @@ pub fn action(op: &Op) -> String {
             None => format!("UPDATE {table} SET {column} in batches"),
         },
         Op::Sql(sql) => sql.split_whitespace().take(6).collect::<Vec<_>>().join(" "),
+        Op::InstallSync {
+            table,
+            column,
+            shadow,
+        } => {
+            format!("CREATE TRIGGER copying {table}.{column} into {shadow}")
+        }
+        Op::RemoveSync { table, column, .. } => {
+            format!("DROP TRIGGER copying {table}.{column}")
+        }
+        Op::SwapIn {
+            table,
+            column,
+            shadow,
+            ..
+        } => {
+            format!("DROP COLUMN {table}.{column}, RENAME {shadow} TO {column}")
+        }
+        Op::SwapOut {
+            table,
+            column,
+            shadow,
+            ..
+        } => {
+            format!("RENAME COLUMN {table}.{column} TO {shadow}")
+        }
         Op::MysqlOnline(inner) => format!("{}, ALGORITHM=INPLACE, LOCK=NONE", action(inner)),
         Op::RebuildTable { table, .. } => format!("rebuild {}", table.name),
     }

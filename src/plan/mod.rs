@@ -8,6 +8,7 @@
 mod assess;
 mod online;
 pub mod phased;
+mod swap;
 
 pub use assess::{Assessment, assess};
 
@@ -202,6 +203,35 @@ pub enum Op {
         table: String,
         column: String,
     },
+    /// A trigger that copies `column` into `shadow` on every insert and update
+    /// (`tidemark_runtime::shadow::install_sync`).
+    InstallSync {
+        table: String,
+        column: String,
+        shadow: String,
+    },
+    /// Removes that trigger.
+    RemoveSync {
+        table: String,
+        column: String,
+        shadow: String,
+    },
+    /// PostgreSQL, MySQL: drop `column` and the sync, rename `shadow` to `column` and its
+    /// indexes `(shadow's, column's)` to the column's names, in one short statement or
+    /// transaction.
+    SwapIn {
+        table: String,
+        column: String,
+        shadow: String,
+        indexes: Vec<(String, String)>,
+    },
+    /// The reverse renames: `column` back to `shadow`, its indexes back to the shadow's names.
+    SwapOut {
+        table: String,
+        column: String,
+        shadow: String,
+        indexes: Vec<(String, String)>,
+    },
     /// SQLite: rebuild the table into `table`'s definition, copying rows.
     RebuildTable {
         table: Table,
@@ -362,6 +392,15 @@ pub fn plan_with_restore(
                 ));
                 down_backfills.insert((table.clone(), to.name.clone()), value);
             }
+            Change::UnswapColumn(swap) if swap.swapped.ty.narrows_to(&swap.kept.ty) => {
+                lossy_down.push(format!(
+                    "`{}.{}` is refilled as {} from the {} values: values that no longer fit make `down` fail",
+                    swap.table,
+                    swap.kept.name,
+                    swap.kept.ty.describe(),
+                    swap.swapped.ty.describe()
+                ));
+            }
             Change::AlterColumn { table, from, to } if from.ty.narrows_to(&to.ty) => {
                 lossy_down.push(format!(
                     "`{table}.{}` narrows back from {} to {}: values that no longer fit make `down` fail",
@@ -410,7 +449,9 @@ fn phase(change: &Change) -> u8 {
         Change::AddColumn { .. } => 6,
         Change::AlterColumn { .. }
         | Change::AlterPrimaryKey { .. }
-        | Change::AlterTableComment { .. } => 7,
+        | Change::AlterTableComment { .. }
+        | Change::SwapColumn(_)
+        | Change::UnswapColumn(_) => 7,
         Change::DropColumn { .. } => 8,
         Change::DropTable(_) => 9,
         Change::DropEnum(_) => 10,
@@ -648,6 +689,7 @@ fn sqlite_rebuilds(
     created: &BTreeSet<&str>,
 ) -> BTreeMap<String, Rebuild> {
     let mut rebuilds: BTreeMap<String, Rebuild> = BTreeMap::new();
+    let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut need = |table: &str, reason: String| {
         rebuilds
             .entry(table.to_owned())
@@ -662,9 +704,10 @@ fn sqlite_rebuilds(
         match change {
             Change::AddColumn { table, column } => {
                 if backfills.contains_key(&(table.clone(), column.name.clone())) {
+                    let kind = if column.nullable { "" } else { "NOT NULL " };
                     need(
                         table,
-                        format!("fill the new NOT NULL column `{}`", column.name),
+                        format!("fill the new {kind}column `{}`", column.name),
                     );
                 } else if !backend::sqlite_can_add_column(column) {
                     need(
@@ -697,7 +740,31 @@ fn sqlite_rebuilds(
             Change::DropForeignKey { table, foreign_key } => {
                 need(table, format!("drop foreign key `{}`", foreign_key.name));
             }
+            // The rebuild copies the shadow into the column, or the column into the shadow.
+            Change::SwapColumn(swap) => {
+                need(&swap.table, format!("swap `{}` in", swap.shadow.name));
+                copies.push((
+                    swap.table.clone(),
+                    swap.kept.name.clone(),
+                    swap.shadow.name.clone(),
+                ));
+            }
+            Change::UnswapColumn(swap) => {
+                need(&swap.table, format!("swap `{}` out", swap.shadow.name));
+                copies.push((
+                    swap.table.clone(),
+                    swap.shadow.name.clone(),
+                    swap.kept.name.clone(),
+                ));
+            }
             _ => {}
+        }
+    }
+    for (table, column, source) in copies {
+        if let Some(rebuild) = rebuilds.get_mut(&table) {
+            rebuild
+                .backfills
+                .push((column, backend::Backend::Sqlite.quote(&source)));
         }
     }
     for (table, rebuild) in rebuilds.iter_mut() {
@@ -722,6 +789,15 @@ fn sqlite_rebuilds(
     rebuilds
 }
 
+/// The column a trigger copies into `column` of `table`, when `column` is a shadow.
+fn shadowed<'a>(schema: &'a Schema, table: &str, column: &str) -> Option<&'a str> {
+    schema
+        .table(table)?
+        .shadow_columns
+        .get(column)
+        .map(String::as_str)
+}
+
 /// The table as it was before this migration, looked up under its new name.
 fn old_table<'a>(from: &'a Schema, _to: &Schema, name: &str) -> Option<&'a Table> {
     from.table(name)
@@ -732,13 +808,22 @@ fn rebuild_steps(rebuilds: &BTreeMap<String, Rebuild>, to: &Schema) -> Vec<Step>
         .iter()
         .filter_map(|(name, rebuild)| {
             let table = to.table(name)?.clone();
+            // The old table's triggers go with it: the shadows' syncs are installed anew.
+            let syncs = table.shadow_columns.iter().map(|(shadow, column)| Op::InstallSync {
+                table: name.clone(),
+                column: column.clone(),
+                shadow: shadow.clone(),
+            });
+            let sqlite = std::iter::once(Op::RebuildTable { table: table.clone(), backfills: rebuild.backfills.clone() })
+                .chain(syncs)
+                .collect();
             Some(Step {
                 guard: None,
                 summary: format!(
                     "SQLite's ALTER TABLE cannot {}: rebuild `{name}` with its new definition, keeping its rows",
                     rebuild.reasons.join(", ")
                 ),
-                sqlite: vec![Op::RebuildTable { table, backfills: rebuild.backfills.clone() }],
+                sqlite,
                 postgres: vec![],
                 mysql: vec![],
             })
@@ -873,8 +958,21 @@ fn plan_change(
                         table: table.clone(),
                         column: nullable,
                     };
-                    let mut postgres = vec![add.clone(), fill.clone()];
-                    let mut mysql = vec![add, fill];
+                    // A shadow column is kept in step from before the backfill starts, so
+                    // that no row the old code writes meanwhile is missed.
+                    let sync = shadowed(to, table, &column.name).map(|source| Op::InstallSync {
+                        table: table.clone(),
+                        column: source.to_owned(),
+                        shadow: column.name.clone(),
+                    });
+                    let mut postgres = [
+                        vec![add.clone()],
+                        sync.clone().into_iter().collect(),
+                        vec![fill.clone()],
+                    ]
+                    .concat();
+                    let mut mysql =
+                        [vec![add], sync.clone().into_iter().collect(), vec![fill]].concat();
                     // A column that stays nullable (a phased rename's new name) is done here.
                     if !column.nullable {
                         postgres.push(Op::AlterColumnParts {
@@ -893,6 +991,8 @@ fn plan_change(
                     Step {
                         summary,
                         guard: None,
+                        // SQLite fills the column by rebuilding the table, and installs the
+                        // sync after the rebuild.
                         sqlite: vec![],
                         postgres,
                         mysql,
@@ -917,13 +1017,18 @@ fn plan_change(
                 ),
             }
         }
-        Change::DropColumn { table, column } => Step::everywhere(
-            summary,
-            vec![Op::DropColumn {
+        Change::DropColumn { table, column } => {
+            let unsync = shadowed(from, table, &column.name).map(|source| Op::RemoveSync {
+                table: table.clone(),
+                column: source.to_owned(),
+                shadow: column.name.clone(),
+            });
+            let drop = Op::DropColumn {
                 table: table.clone(),
                 column: column.name.clone(),
-            }],
-        ),
+            };
+            Step::everywhere(summary, unsync.into_iter().chain([drop]).collect())
+        }
         Change::AlterColumn {
             table,
             from: before,
@@ -984,6 +1089,8 @@ fn plan_change(
                 name: foreign_key.name.clone(),
             }],
         },
+        Change::SwapColumn(swap) => swap::swap_in(summary, swap, from, to),
+        Change::UnswapColumn(swap) => swap::swap_out(summary, swap, from, to),
         Change::AlterTableComment {
             table, to: comment, ..
         } => Step {
@@ -1333,6 +1440,23 @@ pub fn describe(change: &Change, schema: &Schema) -> String {
             let _ = schema;
             format!("Change the comment on table `{table}`")
         }
+        Change::SwapColumn(swap) => format!(
+            "Swap `{}.{}` to {}: drop the {} column and give `{}`, kept equal to it since the \
+             expand, its name",
+            swap.table,
+            swap.kept.name,
+            swap.swapped.ty.describe(),
+            swap.kept.ty.describe(),
+            swap.shadow.name
+        ),
+        Change::UnswapColumn(swap) => format!(
+            "Swap `{}.{}` back to {}: it becomes `{}` again, beside the {} column refilled from it",
+            swap.table,
+            swap.kept.name,
+            swap.kept.ty.describe(),
+            swap.shadow.name,
+            swap.kept.ty.describe()
+        ),
     }
 }
 

@@ -11,7 +11,7 @@
 use super::Backfills;
 use crate::diff::Change;
 use crate::error::{Error, Result};
-use crate::model::{Schema, Table};
+use crate::model::{Column, Index, Schema, Table};
 
 /// The intermediate schema and how to fill what the expand adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Expand {
     pub backfills: Backfills,
     /// What code must do between the two migrations, in words.
     pub code_steps: Vec<String>,
+    /// What the code deployed together with the contract must do, in words.
+    pub with_contract: Vec<String>,
 }
 
 /// The schema both the code before and the code after `changes` can run against.
@@ -28,6 +30,7 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
     let mut mid = new.clone();
     let mut backfills = Backfills::new();
     let mut code_steps = Vec::new();
+    let mut with_contract = Vec::new();
     for change in changes {
         match change {
             Change::RenameTable { from, to } => {
@@ -77,22 +80,25 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                 if crate::backend::pg_type_change_rewrites(&from.ty, &to.ty)
                     || from.ty.narrows_to(&to.ty) =>
             {
-                let c = &to.name;
-                return Err(Error::Refused(format!(
-                    "--phased cannot split the type change of `{table}.{c}` ({} -> {}) by itself: \
-                     the code in between writes both types, so the entities have to say it.\n  \
-                     1. Expand: add a field for the new column (`{c}_new`, an Option of the new \
-                     type) and run `generate --autogenerate --backfill {table}.{c}_new=<{c} \
-                     converted>`; deploy code that writes both and reads `{c}_new`.\n  \
-                     2. Contract: remove the field `{c}` and run `generate --autogenerate \
-                     --allow-destructive`.\n  \
-                     3. To get the old name back, rename `{c}_new` to `{c}` \
-                     (#[sea_orm(renamed_from = \"{c}_new\")]) and run `generate --autogenerate \
-                     --phased`, which adds `{c}` filled from `{c}_new` and keeps `{c}_new` until \
-                     its own contract.",
-                    from.ty.describe(),
+                if let Some(reason) = shadow_refusal(old, new, table, from, to) {
+                    return Err(Error::Refused(type_change_recipe(table, from, to, &reason)));
+                }
+                let (Some(old_table), Some(new_table), Some(mid_table)) = (
+                    old.table(table),
+                    new.table(table),
+                    mid.tables.get_mut(table),
+                ) else {
+                    continue;
+                };
+                shadow_column(old_table, new_table, mid_table, from, to);
+                let shadow = shadow_name(&to.name);
+                backfills.insert((table.clone(), shadow.clone()), to.name.clone());
+                with_contract.push(format!(
+                    "reads and writes `{table}.{}` as {} (until the contract the column keeps \
+                     its old type, and a trigger copies it into `{shadow}`)",
+                    to.name,
                     to.ty.describe()
-                )));
+                ));
             }
             Change::DropTable(table) => {
                 mid.tables.insert(table.name.clone(), table.clone());
@@ -127,7 +133,127 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
         mid,
         backfills,
         code_steps,
+        with_contract,
     })
+}
+
+/// The shadow of a column whose type changes: `{column}__new`.
+pub fn shadow_name(column: &str) -> String {
+    format!("{column}__new")
+}
+
+/// In `mid`, `from` keeps its old definition and indexes, and is followed by its shadow of
+/// the new type (nullable, until the contract tightens it) with copies of the column's new
+/// indexes.
+fn shadow_column(old: &Table, new: &Table, mid: &mut Table, from: &Column, to: &Column) {
+    let shadow = Column {
+        name: shadow_name(&to.name),
+        ty: to.ty.clone(),
+        nullable: true,
+        default: None,
+        auto_increment: false,
+        unique: false,
+        comment: None,
+    };
+    let Some(position) = mid.columns.iter().position(|c| c.name == to.name) else {
+        return;
+    };
+    mid.columns[position] = from.clone();
+    mid.columns.insert(position + 1, shadow.clone());
+    mid.shadow_columns
+        .insert(shadow.name.clone(), to.name.clone());
+    let over = |i: &Index| i.columns.contains(&to.name);
+    mid.indexes.retain(|_, i| !over(i));
+    for (name, index) in old.indexes.iter().filter(|(_, i)| over(i)) {
+        mid.indexes.insert(name.clone(), index.clone());
+    }
+    for index in new.indexes.values().filter(|i| over(i)) {
+        let name = shadow_name(&index.name);
+        let columns = index
+            .columns
+            .iter()
+            .map(|c| {
+                if *c == to.name {
+                    shadow.name.clone()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        mid.indexes.insert(
+            name.clone(),
+            Index {
+                name,
+                columns,
+                unique: index.unique,
+            },
+        );
+    }
+}
+
+/// Why the type change of `table.from` cannot go through a shadow column, if it cannot.
+fn shadow_refusal(
+    old: &Schema,
+    new: &Schema,
+    table: &str,
+    from: &Column,
+    to: &Column,
+) -> Option<String> {
+    let c = &to.name;
+    let shadow = shadow_name(c);
+    let (old_table, new_table) = (old.table(table)?, new.table(table)?);
+    let in_key = |t: &Table| {
+        t.primary_key.contains(c) || t.foreign_keys.values().any(|fk| fk.columns.contains(c))
+    };
+    let referenced = old.tables.values().chain(new.tables.values()).any(|t| {
+        t.foreign_keys
+            .values()
+            .any(|fk| fk.ref_table == table && fk.ref_columns.contains(c))
+    });
+    Some(if from.ty.narrows_to(&to.ty) {
+        format!(
+            "{} does not fit every {} value: the trigger that keeps the new column in step \
+             would make the old code's writes fail",
+            to.ty.describe(),
+            from.ty.describe()
+        )
+    } else if in_key(old_table) || in_key(new_table) || referenced {
+        format!("`{c}` is part of a primary or foreign key, which the swap cannot carry over")
+    } else if from.unique || to.unique || from.auto_increment || to.auto_increment {
+        format!("`{c}` is unique or auto-increment, which the swap cannot carry over")
+    } else if from.nullable && !to.nullable {
+        format!("`{c}` also becomes NOT NULL: change its type first, then tighten it")
+    } else if old_table.column(&shadow).is_some() || new_table.column(&shadow).is_some() {
+        format!("the table already has a column `{shadow}`, the name the new column would take")
+    } else if !is_plain_identifier(c) || !is_plain_identifier(table) {
+        "the new column is filled with an SQL expression, which needs plain lower-case names".into()
+    } else if table.len() + c.len() > 40
+        || new_table
+            .indexes
+            .values()
+            .any(|i| i.columns.contains(c) && i.name.len() > 58)
+    {
+        "the names of the trigger or of a shadow index would pass the 63 characters PostgreSQL keeps".into()
+    } else {
+        return None;
+    })
+}
+
+/// The refusal of a type change `--phased` cannot split, with the way through the entities.
+fn type_change_recipe(table: &str, from: &Column, to: &Column, reason: &str) -> String {
+    let c = &to.name;
+    format!(
+        "--phased cannot split the type change of `{table}.{c}` ({} -> {}) by itself: {reason}.\n  \
+         1. Expand: add a field for the new column (`{c}_new`, an Option of the new type) and run \
+         `generate --autogenerate --backfill {table}.{c}_new=<{c} converted>`; deploy code that \
+         writes both and reads `{c}_new`.\n  \
+         2. Contract: remove the field `{c}` and run `generate --autogenerate --allow-destructive`.\n  \
+         3. To get the old name back, rename `{c}_new` to `{c}` (#[sea_orm(renamed_from = \"{c}_new\")]) \
+         and run `generate --autogenerate --phased`, which adds `{c}` filled from `{c}_new` and \
+         keeps `{c}_new` until its own contract.",
+        from.ty.describe(),
+        to.ty.describe()
+    )
 }
 
 /// Puts `column` of `old` back into `mid` at its old place, with the indexes and foreign keys
