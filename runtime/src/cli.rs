@@ -71,10 +71,27 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(migrator: M) {
 ///
 /// On MySQL/MariaDB, whose DDL commits as it goes, the statements of the running migration are
 /// recorded, so that a failure can say what was already applied (see [`report_partial_failure`]).
+/// Every connection also gets a short `lock_wait_timeout` (see
+/// [`crate::lock::LockPolicy::mysql_wait_seconds`]): the server's default lets a DDL statement
+/// wait for its metadata lock for a year on MySQL and a day on MariaDB, with every query on the
+/// table queued behind it.
 pub async fn connect(mut options: ConnectOptions) -> Result<DbConn, DbErr> {
     if options.get_url().starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|opts| opts.foreign_keys(false));
     }
+    let seconds = crate::lock::LockPolicy::from_env().mysql_wait_seconds();
+    options.map_sqlx_mysql_pool_opts(move |pool| {
+        pool.after_connect(move |conn, _| {
+            Box::pin(async move {
+                use sea_orm_migration::sea_orm::sqlx::{AssertSqlSafe, Executor};
+                conn.execute(AssertSqlSafe(format!(
+                    "SET SESSION lock_wait_timeout = {seconds}"
+                )))
+                .await?;
+                Ok(())
+            })
+        })
+    });
     let mut db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::MySql {
         db.set_metric_callback(record_mysql_statement);

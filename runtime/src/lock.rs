@@ -57,6 +57,13 @@ impl LockPolicy {
         policy
     }
 
+    /// MySQL/MariaDB's `lock_wait_timeout` for DDL: whole seconds, at least 1 (MySQL's
+    /// minimum), so a 50 ms timeout becomes 1 s. On MariaDB the online statements carry
+    /// `NOWAIT` as well and do not wait at all.
+    pub fn mysql_wait_seconds(&self) -> u64 {
+        self.timeout.as_millis().div_ceil(1000).max(1) as u64
+    }
+
     fn pause(&self, retry: u32) -> Duration {
         let doubled = self
             .backoff
@@ -107,7 +114,19 @@ where
 {
     let backend = manager.get_database_backend();
     if backend == DbBackend::MySql {
-        return work(manager).await;
+        // DDL commits as it goes, so the unit cannot be rolled back and retried whole; its
+        // online statements retry on their own (`mysql::online`), and a plain one that waited
+        // out `lock_wait_timeout` stops the migration, which a re-run resumes.
+        return work(manager).await.map_err(|err| {
+            if !is_lock_timeout(&err) {
+                return err;
+            }
+            DbErr::Migration(format!(
+                "a metadata lock stayed busy for longer than lock_wait_timeout ({err}). Something \
+                 holds the table for long (see SHOW PROCESSLIST); the statements before this one \
+                 stay applied: run `up` again once it is done"
+            ))
+        });
     }
     let policy = LockPolicy::from_env();
     let mut retry = 0;
@@ -172,5 +191,16 @@ mod tests {
         assert_eq!(policy.pause(2), Duration::from_millis(200));
         assert_eq!(policy.pause(4), Duration::from_millis(800));
         assert_eq!(policy.pause(20), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn mysql_waits_whole_seconds() {
+        let with = |ms| LockPolicy {
+            timeout: Duration::from_millis(ms),
+            ..LockPolicy::default()
+        };
+        assert_eq!(with(50).mysql_wait_seconds(), 1);
+        assert_eq!(with(1000).mysql_wait_seconds(), 1);
+        assert_eq!(with(1500).mysql_wait_seconds(), 2);
     }
 }

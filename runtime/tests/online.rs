@@ -6,7 +6,7 @@ mod common;
 use common::Scratch;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{
-    ConnectionTrait, Database, DbBackend, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, TransactionTrait,
 };
 use tidemark_runtime::backfill::{self, Backfill, Batches};
 use tidemark_runtime::postgres;
@@ -414,6 +414,71 @@ async fn mariadb_ddl_behind_a_long_transaction_does_not_queue_and_is_retried() {
     assert!(online.unwrap(), "ran online");
     assert!(retried >= 1, "the busy metadata lock was not retried");
     assert_eq!(columns, 2);
+}
+
+/// The migrator's connections wait at most `lock_wait_timeout` (1 s for the default 50 ms
+/// policy) for a metadata lock, so a plain DDL statement behind a long transaction fails in
+/// about a second with a message that says so, instead of queueing every query on the table
+/// behind it for the server's default (a day on MariaDB, a year on MySQL).
+#[tokio::test]
+async fn mysql_ddl_waits_a_bounded_time_for_a_metadata_lock() {
+    let Some(scratch) = Scratch::create(DbBackend::MySql, "waitbound").await else {
+        return;
+    };
+    scratch
+        .exec("CREATE TABLE item (id integer PRIMARY KEY)")
+        .await;
+    let migrator = tidemark_runtime::connect(ConnectOptions::new(scratch.url.clone()))
+        .await
+        .unwrap();
+    let timeout = migrator
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT CAST(@@SESSION.lock_wait_timeout AS SIGNED)".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(timeout, 1);
+
+    let holder = Database::connect(&scratch.url).await.unwrap();
+    let reader = holder.begin().await.unwrap();
+    reader
+        .execute_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT * FROM item".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        tidemark_runtime::locked(&SchemaManager::new(&migrator), |manager| {
+            Box::pin(async move {
+                manager
+                    .get_connection()
+                    .execute_raw(Statement::from_string(
+                        DbBackend::MySql,
+                        "ALTER TABLE item ADD COLUMN note text".to_owned(),
+                    ))
+                    .await?;
+                Ok(())
+            })
+        }),
+    )
+    .await;
+    let waited = started.elapsed();
+    reader.rollback().await.unwrap();
+    holder.close().await.unwrap();
+    migrator.close().await.unwrap();
+    scratch.drop().await;
+    let err = outcome
+        .expect("the DDL waited for its lock without bound")
+        .expect_err("the DDL ran although the table was held");
+    assert!(err.to_string().contains("lock_wait_timeout"), "{err}");
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
 }
 
 /// What a re-run checks before each step: foreign keys and enum types, on the servers.
