@@ -136,6 +136,9 @@ struct GenerateArgs {
     /// Print the migration instead of writing it.
     #[arg(long)]
     dry_run: bool,
+    /// The backend whose plan (locks, costs, risks) to print; the migration runs on all three.
+    #[arg(long, value_enum, default_value_t = crate::backend::Backend::Postgres)]
+    backend: crate::backend::Backend,
 }
 
 #[derive(Debug, Args, Default)]
@@ -475,6 +478,7 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         dry_run: args.dry_run,
         now: chrono::Utc::now().naive_utc(),
     };
+    let backend = args.backend;
     let mut asker = questioner();
     match generate::generate(ws, entities, &opts, asker.as_mut())? {
         Outcome::NoChanges => {
@@ -482,7 +486,7 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         }
         Outcome::Generated(g) if !g.written => {
             print!("{}", g.source);
-            for line in plan_report(&g) {
+            for line in plan_report(&g, backend) {
                 eprintln!("{line}");
             }
         }
@@ -501,7 +505,7 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
                     println!("    - {line}");
                 }
             }
-            for line in plan_report(&g) {
+            for line in plan_report(&g, backend) {
                 println!("{line}");
             }
             if let Some(phased) = &g.phased {
@@ -551,12 +555,12 @@ fn phased_report(phased: &generate::Phased) -> Vec<String> {
     lines
 }
 
-/// The plan on PostgreSQL (the reference for lock behaviour) and the rollout order.
-fn plan_report(g: &generate::Generated) -> Vec<String> {
+/// The plan on `backend` and the rollout order.
+fn plan_report(g: &generate::Generated, backend: crate::backend::Backend) -> Vec<String> {
     let Some(plan) = &g.plan else {
         return Vec::new();
     };
-    let mut lines = crate::report::plan_lines(plan, crate::backend::Backend::Postgres);
+    let mut lines = crate::report::plan_lines(plan, backend);
     lines.extend(crate::report::rollout_lines(&g.changes));
     lines
 }

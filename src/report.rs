@@ -9,17 +9,26 @@ use crate::plan::{Plan, assess};
 /// The plan of `up` on `backend`, one block per step.
 pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
     let mut lines = Vec::new();
-    let how = if plan.runs_outside_transaction() {
-        "outside a transaction, each step in a short transaction of its own"
-    } else {
-        "in one transaction"
+    let how = match backend {
+        Backend::Mysql => {
+            "each statement commits on its own (MySQL has no transactional DDL), online DDL asked \
+             for explicitly, each metadata lock waited for at most 1 s (lock_wait_timeout; \
+             MariaDB: NOWAIT) and retried"
+        }
+        Backend::Postgres if plan.runs_outside_transaction() => {
+            "outside a transaction, each step in a short transaction of its own, waiting at most \
+             50 ms for each lock and retrying (TIDEMARK_LOCK_TIMEOUT_MS)"
+        }
+        Backend::Postgres => {
+            "in one transaction, waiting at most 50 ms for each lock and retrying \
+             (TIDEMARK_LOCK_TIMEOUT_MS)"
+        }
+        Backend::Sqlite if plan.runs_outside_transaction() => {
+            "each step in a transaction of its own, holding the database's write lock"
+        }
+        Backend::Sqlite => "in one transaction, holding the database's write lock",
     };
-    let timeout = if backend == Backend::Postgres {
-        ", waiting at most 50 ms for each lock and retrying (TIDEMARK_LOCK_TIMEOUT_MS)"
-    } else {
-        ""
-    };
-    lines.push(format!("Plan on {} ({how}{timeout}):", backend.name()));
+    lines.push(format!("Plan on {} ({how}):", backend.name()));
     let mut risks = Vec::new();
     let mut n = 0;
     for step in &plan.up {

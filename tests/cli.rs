@@ -235,9 +235,18 @@ fn a_phased_drop_defers_the_contract_and_prints_the_plan() {
             "-m",
             "contract",
             "--allow-destructive",
+            "--backend",
+            "mysql",
         ],
     );
     assert_eq!(contract.status.code(), Some(0), "{}", stderr(&contract));
+    // The plan printed is the one asked for.
+    let text = stdout(&contract);
+    assert!(text.contains("Plan on MySQL/MariaDB"), "{text}");
+    assert!(
+        text.contains("DROP COLUMN tag.legacy, ALGORITHM=INPLACE"),
+        "{text}"
+    );
     let files = migration_files(ws);
     let source =
         std::fs::read_to_string(ws.join("migration/src").join(files.last().unwrap())).unwrap();

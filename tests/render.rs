@@ -140,3 +140,45 @@ fn the_same_plan_renders_the_same_bytes() {
     let b = render(&old, &new, &Renames::default(), &Backfills::new());
     assert_eq!(a, b);
 }
+
+/// What `generate --backend B` prints for one plan with a bit of everything on a table with
+/// rows: a new NOT NULL column with a backfill, an index and a foreign key.
+#[test]
+fn the_plan_printed_for_each_backend() {
+    let mut tag = item(vec![]);
+    tag.name = "tag".into();
+    let mut old_item = item(vec![col("tag_id", ColumnType::Integer, true)]);
+    let old = schema(vec![old_item.clone(), tag.clone()]);
+    old_item
+        .columns
+        .push(col("code", ColumnType::String(Some(20)), false));
+    old_item.indexes.insert(
+        "idx-item-code".into(),
+        Index {
+            name: "idx-item-code".into(),
+            columns: vec!["code".into()],
+            unique: false,
+        },
+    );
+    old_item.foreign_keys.insert(
+        "fk-item-tag_id".into(),
+        ForeignKey {
+            name: "fk-item-tag_id".into(),
+            columns: vec!["tag_id".into()],
+            ref_table: "tag".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ForeignKeyAction::Cascade,
+            on_update: ForeignKeyAction::NoAction,
+        },
+    );
+    let new = schema(vec![old_item, tag]);
+    let backfills: Backfills =
+        [(("item".to_owned(), "code".to_owned()), "'n/a'".to_owned())].into();
+    let changes = diff::diff(&old, &new, &Renames::default());
+    let plan = plan::plan(&old, &new, &changes, &backfills, plan::Safety::Online).unwrap();
+    let printed: Vec<String> = tidemark::backend::Backend::ALL
+        .into_iter()
+        .flat_map(|b| tidemark::report::plan_lines(&plan, b))
+        .collect();
+    insta::assert_snapshot!(printed.join("\n"));
+}

@@ -30,12 +30,14 @@ pub enum Cost {
     BlockingScan,
     /// Rewrites the whole table while holding a lock that blocks reads and writes.
     Rewrite,
+    /// Copies the whole table while holding a lock that blocks writes (MySQL's COPY).
+    Copy,
 }
 
 impl Cost {
     /// Whether this cost stalls writers for as long as the table is big.
     pub fn is_risky(self) -> bool {
-        matches!(self, Cost::BlockingScan | Cost::Rewrite)
+        matches!(self, Cost::BlockingScan | Cost::Rewrite | Cost::Copy)
     }
 
     pub fn words(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Cost {
             Cost::Batches => "committed batches",
             Cost::BlockingScan => "SCANS THE TABLE, blocking writes",
             Cost::Rewrite => "REWRITES THE TABLE, blocking reads and writes",
+            Cost::Copy => "COPIES THE TABLE, blocking writes",
         }
     }
 }
@@ -76,16 +79,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
         );
     }
     if backend == Backend::Mysql {
-        return a(
-            &action(op),
-            "metadata lock (InnoDB online DDL where the change allows it)",
-            match op {
-                Op::BatchedBackfill { .. } => Cost::Batches,
-                Op::Backfill { .. } => Cost::BlockingScan,
-                _ => Cost::Brief,
-            },
-            "MySQL/MariaDB commit each DDL statement; a failure leaves the earlier ones applied",
-        );
+        return mysql(op);
     }
     let action = action(op);
     match op {
@@ -236,6 +230,75 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
     }
 }
 
+const METADATA: &str = "a brief metadata lock at start and end";
+const ONLINE: &str = "a brief metadata lock at start and end (reads and writes go on)";
+
+/// InnoDB's online DDL (<https://dev.mysql.com/doc/refman/8.0/en/innodb-online-ddl-operations.html>):
+/// what each statement tidemark writes costs on MySQL/MariaDB. DDL commits as it goes there,
+/// so a failure leaves the earlier statements applied.
+fn mysql(op: &Op) -> Assessment {
+    let a = |lock: &'static str, cost, note: &'static str| Assessment {
+        action: action(op),
+        lock,
+        cost,
+        note,
+    };
+    let Op::MysqlOnline(inner) = op else {
+        return match op {
+            Op::CreateTable { .. } => a(NEW_TABLE, Cost::Brief, "a new table"),
+            Op::Backfill { .. } => a(
+                "row locks of every row until the statement commits",
+                Cost::BlockingScan,
+                "one UPDATE holds every row lock it takes until it ends: writers to those rows wait",
+            ),
+            Op::BatchedBackfill { .. } => a(
+                ROW_LOCKS,
+                Cost::Batches,
+                "each batch commits on its own, so a writer waits one batch at most",
+            ),
+            Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
+                METADATA,
+                Cost::Brief,
+                "while the triggers are there every insert and update also writes the shadow column",
+            ),
+            Op::SwapIn { .. } | Op::SwapOut { .. } => a(
+                ONLINE,
+                Cost::Brief,
+                "one ALTER TABLE, online; code that reads the column as the old type breaks at once: deploy the new code with it",
+            ),
+            Op::Sql(_) => a(
+                "the server's default algorithm",
+                Cost::Brief,
+                "as written; a statement the server cannot make in place copies the table",
+            ),
+            _ => a(METADATA, Cost::Brief, "on a new or dropped table"),
+        };
+    };
+    match inner.as_ref() {
+        Op::AddColumn { .. } => a(
+            "none (ALGORITHM=INSTANT)",
+            Cost::Brief,
+            "metadata only on MySQL 8.0.12+ and MariaDB 10.3+; INPLACE, LOCK=NONE before",
+        ),
+        Op::CreateIndex { .. } => a(
+            ONLINE,
+            Cost::OnlineScan,
+            "built in place while writes go on; writes made meanwhile are logged and applied at the end",
+        ),
+        Op::AddForeignKey { .. } => a(
+            "LOCK=SHARED (blocks writes) while the server copies",
+            Cost::Copy,
+            "InnoDB adds a foreign key in place only with foreign_key_checks off; with checks on it copies the table, blocking writes",
+        ),
+        Op::ModifyColumn { .. } => a(
+            ONLINE,
+            Cost::OnlineScan,
+            "NOT NULL, NULL and defaults change in place; a changed type makes the server copy the table and block writes (the migration says so when it runs)",
+        ),
+        _ => a(ONLINE, Cost::Brief, "in place"),
+    }
+}
+
 /// A few words for what `op` does.
 pub fn action(op: &Op) -> String {
     match op {
@@ -338,6 +401,9 @@ pub fn action(op: &Op) -> String {
             ..
         } => {
             format!("RENAME COLUMN {table}.{column} TO {shadow}")
+        }
+        Op::MysqlOnline(inner) if matches!(inner.as_ref(), Op::AddColumn { .. }) => {
+            format!("{}, ALGORITHM=INSTANT", action(inner))
         }
         Op::MysqlOnline(inner) => format!("{}, ALGORITHM=INPLACE, LOCK=NONE", action(inner)),
         Op::RebuildTable { table, .. } => format!("rebuild {}", table.name),
