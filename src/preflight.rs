@@ -288,6 +288,38 @@ async fn check_data(
                 });
             }
         }
+        // The swap drops the column: every value it holds must be in the shadow by then.
+        Change::SwapColumn(swap) => {
+            let (column, shadow) = (&swap.kept.name, &swap.shadow.name);
+            let both = vec![column.clone(), shadow.clone()];
+            if !exists(live, &swap.table, &both) {
+                findings.push(not_yet(&swap.table, &both));
+                return Ok(findings);
+            }
+            let (t, c, s) = (q(&swap.table), q(column), q(shadow));
+            let filter = format!("{c} IS NOT NULL AND {s} IS NULL");
+            let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {filter}")).await?;
+            findings.push(if n > 0 {
+                Finding {
+                    level: Level::Problem,
+                    text: format!(
+                        "`{}.{shadow}` lacks {n} value(s) that `{column}` holds, and the swap \
+                         drops `{column}`: copy them first (UPDATE {t} SET {s} = {c} WHERE \
+                         {filter}) and check that the sync trigger is there",
+                        swap.table
+                    ),
+                    query: Some(format!(
+                        "SELECT {}, {c} FROM {t} WHERE {filter}",
+                        key_of(&swap.table)
+                    )),
+                }
+            } else {
+                ok(format!(
+                    "`{}.{shadow}` holds every value of `{column}`",
+                    swap.table
+                ))
+            });
+        }
         Change::CreateIndex { table, index } if index.unique => {
             if !exists(live, table, &index.columns) {
                 findings.push(not_yet(table, &index.columns));

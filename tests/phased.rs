@@ -428,6 +428,48 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
             Vec::<String>::new(),
             "{backend:?}: expand"
         );
+        // A value missing from the shadow (written with the trigger gone, say) is what the
+        // swap would lose: preflight names it, and is content once it is copied.
+        if backend == Backend::Postgres {
+            exec(&db.url, "DROP TRIGGER tidemark_sync_item_hits ON item").await;
+        } else {
+            exec(&db.url, "DROP TRIGGER tidemark_sync_item_hits_update").await;
+        }
+        exec(&db.url, "UPDATE item SET hits__new = NULL WHERE id = 2").await;
+        let report = tidemark::preflight::preflight(&ws, &db.url).await.unwrap();
+        assert!(report.has_problems(), "{backend:?}: {report:?}");
+        let problem = report.pending[0]
+            .findings
+            .iter()
+            .find(|f| f.level == tidemark::preflight::Level::Problem)
+            .unwrap();
+        assert!(
+            problem.text.contains("`item.hits__new` lacks 1 value(s)"),
+            "{}",
+            problem.text
+        );
+        exec(&db.url, problem.query.as_deref().unwrap()).await;
+        exec(
+            &db.url,
+            "UPDATE item SET hits__new = hits WHERE hits__new IS NULL",
+        )
+        .await;
+        assert!(
+            !tidemark::preflight::preflight(&ws, &db.url)
+                .await
+                .unwrap()
+                .has_problems(),
+            "{backend:?}"
+        );
+        // Rolling the expand back and applying it again puts the trigger back.
+        fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
+        exec(&db.url, "UPDATE item SET hits = 2 WHERE id = 2").await;
+        assert_eq!(
+            numbers(&db.url, "hits__new").await,
+            [10, 2, 3],
+            "{backend:?}: resync"
+        );
 
         fixture::migrate(&binary, &db.url, &["up"]);
         assert_eq!(
