@@ -712,12 +712,8 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
         } => quote! {
             tidemark_runtime::shadow::install_sync(manager, #table, #column, #shadow).await?;
         },
-        Op::RemoveSync {
-            table,
-            column,
-            shadow,
-        } => quote! {
-            tidemark_runtime::shadow::remove_sync(manager, #table, #column, #shadow).await?;
+        Op::RemoveSync { table, column, .. } => quote! {
+            tidemark_runtime::shadow::remove_sync(manager, #table, #column).await?;
         },
         Op::SwapIn {
             table,

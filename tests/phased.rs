@@ -7,7 +7,7 @@ mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database, QueryResult, Statement};
 use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::diff::Renames;
@@ -76,7 +76,8 @@ fn options(message: &str, minute: u32, phased: bool) -> GenerateOptions {
     }
 }
 
-async fn titles(url: &str, column: &str) -> Vec<String> {
+/// The values of `column` of `item`, by id, each read with `read`.
+async fn values<T>(url: &str, column: &str, read: fn(&QueryResult) -> T) -> Vec<T> {
     let db = Database::connect(url).await.unwrap();
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -86,13 +87,16 @@ async fn titles(url: &str, column: &str) -> Vec<String> {
         .await
         .unwrap();
     db.close().await.ok();
-    rows.iter()
-        .map(|r| {
-            r.try_get_by_index::<Option<String>>(0)
-                .unwrap()
-                .unwrap_or_else(|| "NULL".into())
-        })
-        .collect()
+    rows.iter().map(read).collect()
+}
+
+async fn titles(url: &str, column: &str) -> Vec<String> {
+    values(url, column, |r| {
+        r.try_get_by_index::<Option<String>>(0)
+            .unwrap()
+            .unwrap_or_else(|| "NULL".into())
+    })
+    .await
 }
 
 fn expand_then_contract(ws: &Workspace) {
@@ -296,22 +300,13 @@ mod counted_v2 {
 }
 
 async fn numbers(url: &str, column: &str) -> Vec<i64> {
-    let db = Database::connect(url).await.unwrap();
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT {column} FROM item ORDER BY id"),
-        ))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    rows.iter()
-        .map(|r| {
-            r.try_get_by_index::<i64>(0)
-                .or_else(|_| r.try_get_by_index::<i32>(0).map(i64::from))
-                .unwrap()
-        })
-        .collect()
+    // SQLite and MariaDB give an `int` column back as i32, PostgreSQL `bigint` as i64.
+    values(url, column, |r| {
+        r.try_get_by_index::<i64>(0)
+            .or_else(|_| r.try_get_by_index::<i32>(0).map(i64::from))
+            .unwrap()
+    })
+    .await
 }
 
 async fn live_schema(url: &str) -> tidemark::model::Schema {

@@ -44,7 +44,7 @@ pub async fn install_sync(
             ]
         }
         DbBackend::MySql => {
-            let mut statements = drop_mysql_triggers(&name);
+            let mut statements = drop_row_triggers(backend, &name);
             for (suffix, event) in [("insert", "INSERT"), ("update", "UPDATE")] {
                 let n = quote(backend, &format!("{name}_{suffix}"));
                 statements.push(format!(
@@ -55,7 +55,7 @@ pub async fn install_sync(
         }
         DbBackend::Sqlite => {
             // SQLite's BEFORE triggers cannot change NEW: an AFTER trigger updates the row.
-            let mut statements = drop_sqlite_triggers(&name);
+            let mut statements = drop_row_triggers(backend, &name);
             for (suffix, event) in [
                 ("insert", "INSERT".to_owned()),
                 ("update", format!("UPDATE OF {c}")),
@@ -78,7 +78,6 @@ pub async fn remove_sync(
     manager: &SchemaManager<'_>,
     table: &str,
     column: &str,
-    _shadow: &str,
 ) -> Result<(), DbErr> {
     let backend = manager.get_database_backend();
     run(manager, drop_sync(backend, table, column)).await
@@ -108,10 +107,7 @@ pub async fn swap_in(
                 format!("ALTER TABLE {t} DROP COLUMN {c}"),
                 format!("ALTER TABLE {t} RENAME COLUMN {s} TO {c}"),
             ];
-            for (from, to) in indexes {
-                let (from, to) = (quote(backend, from), quote(backend, to));
-                statements.push(format!("ALTER INDEX {from} RENAME TO {to}"));
-            }
+            statements.extend(index_renames(backend, indexes.iter().copied()));
             run(manager, statements).await
         }
         DbBackend::MySql => {
@@ -123,10 +119,7 @@ pub async fn swap_in(
                 .collect();
             alterations.push(format!("DROP COLUMN {c}"));
             alterations.push(format!("RENAME COLUMN {s} TO {c}"));
-            for (from, to) in indexes {
-                let (from, to) = (quote(backend, from), quote(backend, to));
-                alterations.push(format!("RENAME INDEX {from} TO {to}"));
-            }
+            alterations.extend(index_renames(backend, indexes.iter().copied()));
             let sql = format!("ALTER TABLE {t} {}", alterations.join(", "));
             crate::mysql::online_sql(manager, &sql).await.map(drop)
         }
@@ -150,21 +143,17 @@ pub async fn swap_out(
         quote(backend, column),
         quote(backend, shadow),
     );
+    // The column's index names go back to the shadow's.
+    let back = indexes.iter().map(|&(shadow, column)| (column, shadow));
     match backend {
         DbBackend::Postgres => {
             let mut statements = vec![format!("ALTER TABLE {t} RENAME COLUMN {c} TO {s}")];
-            for (to, from) in indexes {
-                let (from, to) = (quote(backend, from), quote(backend, to));
-                statements.push(format!("ALTER INDEX {from} RENAME TO {to}"));
-            }
+            statements.extend(index_renames(backend, back));
             run(manager, statements).await
         }
         DbBackend::MySql => {
             let mut alterations = vec![format!("RENAME COLUMN {c} TO {s}")];
-            for (to, from) in indexes {
-                let (from, to) = (quote(backend, from), quote(backend, to));
-                alterations.push(format!("RENAME INDEX {from} TO {to}"));
-            }
+            alterations.extend(index_renames(backend, back));
             let sql = format!("ALTER TABLE {t} {}", alterations.join(", "));
             crate::mysql::online_sql(manager, &sql).await.map(drop)
         }
@@ -188,31 +177,37 @@ fn drop_sync(backend: DbBackend, table: &str, column: &str) -> Vec<String> {
                 format!("DROP FUNCTION IF EXISTS {f}()"),
             ]
         }
-        DbBackend::MySql => drop_mysql_triggers(&name),
-        _ => drop_sqlite_triggers(&name),
+        _ => drop_row_triggers(backend, &name),
     }
 }
 
-fn drop_mysql_triggers(name: &str) -> Vec<String> {
+/// MySQL and SQLite: the insert and the update trigger of one sync, as named by `name`.
+fn drop_row_triggers(backend: DbBackend, name: &str) -> Vec<String> {
     ["insert", "update"]
         .iter()
         .map(|suffix| {
             format!(
                 "DROP TRIGGER IF EXISTS {}",
-                quote(DbBackend::MySql, &format!("{name}_{suffix}"))
+                quote(backend, &format!("{name}_{suffix}"))
             )
         })
         .collect()
 }
 
-fn drop_sqlite_triggers(name: &str) -> Vec<String> {
-    ["insert", "update"]
-        .iter()
-        .map(|suffix| {
-            format!(
-                "DROP TRIGGER IF EXISTS {}",
-                quote(DbBackend::Sqlite, &format!("{name}_{suffix}"))
-            )
+/// `ALTER INDEX .. RENAME TO ..` (PostgreSQL) or the `RENAME INDEX .. TO ..` alteration (MySQL)
+/// for each `(from, to)`.
+fn index_renames<'a>(
+    backend: DbBackend,
+    renames: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    renames
+        .map(|(from, to)| {
+            let (from, to) = (quote(backend, from), quote(backend, to));
+            if backend == DbBackend::Postgres {
+                format!("ALTER INDEX {from} RENAME TO {to}")
+            } else {
+                format!("RENAME INDEX {from} TO {to}")
+            }
         })
         .collect()
 }

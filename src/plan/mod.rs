@@ -965,14 +965,8 @@ fn plan_change(
                         column: source.to_owned(),
                         shadow: column.name.clone(),
                     });
-                    let mut postgres = [
-                        vec![add.clone()],
-                        sync.clone().into_iter().collect(),
-                        vec![fill.clone()],
-                    ]
-                    .concat();
-                    let mut mysql =
-                        [vec![add], sync.clone().into_iter().collect(), vec![fill]].concat();
+                    let ops: Vec<Op> = std::iter::once(add).chain(sync).chain([fill]).collect();
+                    let (mut postgres, mut mysql) = (ops.clone(), ops);
                     // A column that stays nullable (a phased rename's new name) is done here.
                     if !column.nullable {
                         postgres.push(Op::AlterColumnParts {
