@@ -225,8 +225,8 @@ fn shadow_refusal(
         format!("`{c}` also becomes NOT NULL: change its type first, then tighten it")
     } else if old_table.column(&shadow).is_some() || new_table.column(&shadow).is_some() {
         format!("the table already has a column `{shadow}`, the name the new column would take")
-    } else if !is_plain_identifier(c) || !is_plain_identifier(table) {
-        "the new column is filled with an SQL expression, which needs plain lower-case names".into()
+    } else if !is_plain_identifier(c) {
+        "the new column is filled from the old one by an SQL expression, which needs a plain lower-case column name".into()
     } else if table.len() + c.len() > 40
         || new_table
             .indexes
