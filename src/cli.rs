@@ -522,35 +522,47 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
 
 /// Expand, move the code, contract: the deploy order between the two migrations.
 fn phased_report(phased: &generate::Phased) -> Vec<String> {
-    let mut lines = vec![
-        "Phased (expand/contract): this is the expand migration; the contract waits.".to_owned(),
-        "  1. Apply this migration (`cargo run -p migration -- up`); the old code keeps working."
+    let mut steps = vec![
+        "Apply this migration (`cargo run -p migration -- up`); the old code keeps working."
             .to_owned(),
     ];
     if !phased.code_steps.is_empty() {
-        lines.push(format!(
-            "  2. Deploy code that: {}. Let every old instance drain.",
+        steps.push(format!(
+            "Deploy code that: {}. Let every old instance drain.",
             phased.code_steps.join("; ")
         ));
     }
-    lines.push(
-        "  3. Then write the contract: `cargo run -- generate --autogenerate -m \"contract\" \
-         --allow-destructive` (rows the old code wrote meanwhile get the new column from \
-         the old one). It will:"
-            .to_owned(),
-    );
-    lines.extend(phased.contract.iter().map(|c| format!("       - {c}")));
-    if phased.with_contract.is_empty() {
-        lines.push(
-            "  4. Apply the contract. Until then `check` reports it as deferred, not drift."
-                .to_owned(),
-        );
+    let consent = if phased.contract_destroys {
+        " --allow-destructive"
     } else {
-        lines.push(format!(
-            "  4. Apply the contract and, in the same release, deploy code that: {}. Until then \
+        ""
+    };
+    let refill = if phased.copies.is_empty() {
+        ""
+    } else {
+        " (rows the old code wrote meanwhile get the new column from the old one)"
+    };
+    steps.push(format!(
+        "Then write the contract: `cargo run -- generate --autogenerate -m \"contract\"{consent}`{refill}. It will:"
+    ));
+    let contract_at = steps.len();
+    steps.push(if phased.with_contract.is_empty() {
+        "Apply the contract. Until then `check` reports it as deferred, not drift.".to_owned()
+    } else {
+        format!(
+            "Apply the contract and, in the same release, deploy code that: {}. Until then \
              `check` reports it as deferred, not drift.",
             phased.with_contract.join("; ")
-        ));
+        )
+    });
+    let mut lines = vec![
+        "Phased (expand/contract): this is the expand migration; the contract waits.".to_owned(),
+    ];
+    for (i, text) in steps.iter().enumerate() {
+        lines.push(format!("  {}. {text}", i + 1));
+        if i + 1 == contract_at {
+            lines.extend(phased.contract.iter().map(|c| format!("       - {c}")));
+        }
     }
     lines
 }
@@ -561,6 +573,6 @@ fn plan_report(g: &generate::Generated, backend: crate::backend::Backend) -> Vec
         return Vec::new();
     };
     let mut lines = crate::report::plan_lines(plan, backend);
-    lines.extend(crate::report::rollout_lines(&g.changes));
+    lines.extend(crate::report::rollout_lines(&g.changes, &g.schema));
     lines
 }

@@ -61,6 +61,8 @@ pub struct Generated {
     /// The plan the migration follows, and the changes it makes (none for an empty migration).
     pub plan: Option<Plan>,
     pub changes: Vec<Change>,
+    /// The schema after the migration (what the snapshot records).
+    pub schema: Schema,
     /// With `--phased`: what the code does between this expand and the contract, and the
     /// contract's changes.
     pub phased: Option<Phased>,
@@ -74,6 +76,8 @@ pub struct Phased {
     pub with_contract: Vec<String>,
     /// The contract still to write, in words.
     pub contract: Vec<String>,
+    /// Whether the contract drops data, so that it needs `--allow-destructive`.
+    pub contract_destroys: bool,
     /// The renamed columns the expand copies, new from old.
     pub copies: Vec<PhasedCopy>,
 }
@@ -108,13 +112,15 @@ fn contract_copies(state: &State, pending: &Pending, backfills: &mut Backfills) 
 }
 
 /// The expand of a `--phased` change, and the contract it leaves for later.
-fn split_phases(pending: &Pending) -> Result<(plan::phased::Expand, Vec<String>)> {
+fn split_phases(pending: &Pending) -> Result<(plan::phased::Expand, Vec<String>, bool)> {
     let expand = plan::phased::expand(&pending.old, &pending.new, &pending.changes)?;
-    let contract = diff::diff(&expand.mid, &pending.new, &Renames::default())
+    let changes = diff::diff(&expand.mid, &pending.new, &Renames::default());
+    let contract = changes
         .iter()
         .map(|c| plan::describe(c, &pending.new))
         .collect();
-    Ok((expand, contract))
+    let destroys = !plan::hazards(&changes).is_empty();
+    Ok((expand, contract, destroys))
 }
 
 /// The recorded state: snapshot and registered migrations, checked against each other.
@@ -348,7 +354,7 @@ pub fn generate(
         }
         let mut backfills = opts.backfills.clone();
         if opts.phased {
-            let (expand, contract) = split_phases(&pending)?;
+            let (expand, contract, contract_destroys) = split_phases(&pending)?;
             check_backfills(&opts.backfills, &pending)?;
             backfills.extend(expand.backfills.clone());
             pending = Pending {
@@ -361,9 +367,17 @@ pub fn generate(
                 contract,
                 code_steps: expand.code_steps,
                 with_contract: expand.with_contract,
+                contract_destroys,
+                // A shadow column is kept in step by its trigger, not copied by the contract.
                 copies: expand
                     .backfills
                     .iter()
+                    .filter(|((table, to), _)| {
+                        expand
+                            .mid
+                            .table(table)
+                            .is_none_or(|t| !t.shadow_columns.contains_key(to))
+                    })
                     .map(|((table, to), from)| PhasedCopy {
                         table: table.clone(),
                         from: from.clone(),
@@ -414,6 +428,7 @@ pub fn generate(
             .unwrap_or_default(),
         plan,
         changes,
+        schema,
         phased,
         written: false,
     };
@@ -430,7 +445,7 @@ pub fn generate(
         &state,
         &module,
         &generated.source,
-        schema,
+        generated.schema.clone(),
         deferred,
         copies,
     )?;
@@ -534,6 +549,7 @@ pub fn reconcile(
         lossy_down: plan.lossy_down.clone(),
         plan: Some(plan),
         changes: pending.changes,
+        schema: expected,
         phased: None,
         written: false,
     };
@@ -543,7 +559,7 @@ pub fn reconcile(
             &state,
             &module,
             &generated.source,
-            expected,
+            generated.schema.clone(),
             Vec::new(),
             Vec::new(),
         )?;

@@ -4,6 +4,7 @@
 
 use crate::backend::Backend;
 use crate::diff::Change;
+use crate::model::Schema;
 use crate::plan::{Plan, assess};
 
 /// The plan of `up` on `backend`, one block per step.
@@ -64,13 +65,21 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
 }
 
 /// The order in which to ship the code and the migration, per kind of change.
-pub fn rollout_lines(changes: &[Change]) -> Vec<String> {
+///
+/// `new` is the schema after the migration: a shadow column it adds is tidemark's, not the
+/// code's, so there is nothing to deploy for it.
+pub fn rollout_lines(changes: &[Change], new: &Schema) -> Vec<String> {
     let mut before = Vec::new();
     let mut after = Vec::new();
     let mut together = Vec::new();
+    let shadow = |table: &str, column: &str| {
+        new.table(table)
+            .is_some_and(|t| t.shadow_columns.contains_key(column))
+    };
     for change in changes {
         match change {
             Change::CreateTable(t) => after.push(format!("table `{}`", t.name)),
+            Change::AddColumn { table, column } if shadow(table, &column.name) => {}
             Change::AddColumn { table, column } => {
                 after.push(format!("column `{table}.{}`", column.name));
             }

@@ -261,3 +261,43 @@ fn a_phased_drop_defers_the_contract_and_prints_the_plan() {
         stdout(&check)
     );
 }
+
+/// A widening type change under `--phased`: the printed deploy order has no code to deploy for
+/// the shadow column, asks no consent for the contract, and ties the new code to the contract.
+#[test]
+fn a_phased_type_change_prints_when_the_new_code_ships() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The database (and so the snapshot) has a narrower `task.priority` than the entity.
+    let path = ws.join("migration/schema_snapshot.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for column in snapshot["schema"]["tables"]["task"]["columns"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if column["name"] == "priority" {
+            column["type"] = serde_json::json!("tiny_integer");
+        }
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+
+    let out = tidemark(
+        ws,
+        &["generate", "--autogenerate", "-m", "expand", "--phased"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("- Add column `task.priority__new`"), "{text}");
+    assert!(!text.contains("deploy code that uses column"), "{text}");
+    assert!(
+        text.contains("  2. Then write the contract: `cargo run -- generate --autogenerate -m \"contract\"`. It will:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  3. Apply the contract and, in the same release, deploy code that: reads and writes `task.priority` as small_integer"),
+        "{text}"
+    );
+}

@@ -213,7 +213,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
         Op::Sql(_) => a(&action, ACCESS_EXCLUSIVE, Cost::Brief, "catalog only"),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
             &action,
-            SHARE_ROW_EXCLUSIVE,
+            "SHARE ROW EXCLUSIVE (blocks writes)",
             Cost::Brief,
             "catalog only; while the trigger is there every insert and update also writes the \
              shadow column",
