@@ -6,7 +6,7 @@
 //! first, so that indexes and foreign keys that merely follow a rename compare equal.
 //! Changes carry the old object as well as the new one, so every change can be reversed.
 
-use crate::model::{Column, EnumType, ForeignKey, Index, Schema, Table};
+use crate::model::{Column, EnumType, ForeignKey, Index, Schema, Table, View};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -76,6 +76,15 @@ pub enum Change {
     /// The same undone: the column goes back to being the shadow, and the column of the old
     /// type comes back beside it.
     UnswapColumn(ColumnSwap),
+    /// The expand of a phased table rename: the table, still under its old name, can be read
+    /// and written under the new one.
+    CreateView(View),
+    DropView(View),
+    /// The contract of a phased table rename: the view goes and the table takes its name, at
+    /// once, so that the code using the new name never misses it.
+    ViewToTable(View),
+    /// The same undone: the table takes its old name back and the view is made again.
+    TableToView(View),
 }
 
 /// A column and its shadow of another type, before and after they swap.
@@ -124,6 +133,9 @@ impl Change {
             | Change::DropForeignKey { table, .. }
             | Change::AlterTableComment { table, .. } => Some(table),
             Change::SwapColumn(swap) | Change::UnswapColumn(swap) => Some(&swap.table),
+            // A view is no table: it never makes SQLite rebuild one.
+            Change::CreateView(_) | Change::DropView(_) => None,
+            Change::ViewToTable(view) | Change::TableToView(view) => Some(&view.name),
         }
     }
 
@@ -168,6 +180,10 @@ impl Change {
             },
             Change::SwapColumn(swap) => Change::UnswapColumn(swap),
             Change::UnswapColumn(swap) => Change::SwapColumn(swap),
+            Change::CreateView(view) => Change::DropView(view),
+            Change::DropView(view) => Change::CreateView(view),
+            Change::ViewToTable(view) => Change::TableToView(view),
+            Change::TableToView(view) => Change::ViewToTable(view),
         }
     }
 }
@@ -175,7 +191,27 @@ impl Change {
 /// The changes that take `old` to `new`, given the renames.
 pub fn diff(old: &Schema, new: &Schema, renames: &Renames) -> Vec<Change> {
     let mut changes = Vec::new();
-    let old = apply_renames(old, renames, &mut changes);
+    let (renames, finished) = finished_views(old, new, renames);
+    for (name, table) in &old.views {
+        if new.views.get(name) != Some(table) && !finished.contains(name) {
+            changes.push(Change::DropView(View {
+                name: name.clone(),
+                table: table.clone(),
+            }));
+        }
+    }
+    let views = &old.views;
+    let old = apply_renames(old, &renames, &mut changes);
+    for change in &mut changes {
+        if let Change::RenameTable { from, to } = change
+            && finished.contains(to)
+        {
+            *change = Change::ViewToTable(View {
+                name: to.clone(),
+                table: from.clone(),
+            });
+        }
+    }
 
     diff_enums(&old, new, &mut changes);
     for (name, table) in &new.tables {
@@ -189,7 +225,40 @@ pub fn diff(old: &Schema, new: &Schema, renames: &Renames) -> Vec<Change> {
             changes.push(Change::DropTable(table.clone()));
         }
     }
+    for (name, table) in &new.views {
+        if views.get(name) != Some(table) {
+            changes.push(Change::CreateView(View {
+                name: name.clone(),
+                table: table.clone(),
+            }));
+        }
+    }
     changes
+}
+
+/// The compatibility views whose table has taken their name (the contract of a phased table
+/// rename), and the renames with those tables' renames added: the view records the rename, so
+/// the entities need not say it again.
+fn finished_views(
+    old: &Schema,
+    new: &Schema,
+    renames: &Renames,
+) -> (Renames, std::collections::BTreeSet<String>) {
+    let mut renames = renames.clone();
+    let mut finished = std::collections::BTreeSet::new();
+    for (view, table) in &old.views {
+        let taken_over = !new.views.contains_key(view)
+            && new.tables.contains_key(view)
+            && !old.tables.contains_key(view)
+            && old.tables.contains_key(table)
+            && !new.tables.contains_key(table);
+        let renamed_elsewhere = renames.tables.get(table).is_some_and(|to| to != view);
+        if taken_over && !renamed_elsewhere {
+            renames.tables.insert(table.clone(), view.clone());
+            finished.insert(view.clone());
+        }
+    }
+    (renames, finished)
 }
 
 /// The changes that undo `changes`, in the order they must run.

@@ -356,6 +356,14 @@ pub fn generate(
         if opts.phased {
             let (expand, contract, contract_destroys) = split_phases(&pending)?;
             check_backfills(&opts.backfills, &pending)?;
+            // A renamed table goes by its old name until the contract.
+            backfills = backfills
+                .into_iter()
+                .map(|((table, column), sql)| {
+                    let table = expand.mid.views.get(&table).cloned().unwrap_or(table);
+                    ((table, column), sql)
+                })
+                .collect();
             backfills.extend(expand.backfills.clone());
             pending = Pending {
                 changes: diff::diff(&pending.old, &expand.mid, &Renames::default()),
@@ -696,6 +704,20 @@ fn waivers(changes: &[Change]) -> Vec<(String, String)> {
                 ))
             ),
         ));
+    }
+    let finished: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::ViewToTable(view) => Some(format!(
+                "the code moved from `{}` to `{}`, its view, with the expand; the table now takes \
+                 the view's place",
+                view.table, view.name
+            )),
+            _ => None,
+        })
+        .collect();
+    if !finished.is_empty() {
+        waivers.push(("rename-breaks-running-code".to_owned(), finished.join("; ")));
     }
     let retyped: Vec<(&String, &crate::model::Column, &crate::model::Column)> = changes
         .iter()

@@ -14,6 +14,18 @@ pub struct Schema {
     pub tables: BTreeMap<String, Table>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub enums: BTreeMap<String, EnumType>,
+    /// Compatibility views by name, each showing the whole of one table (the value) under
+    /// that name: the expand of a phased table rename, until its contract gives the table
+    /// the view's name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, String>,
+}
+
+/// A compatibility view: `SELECT *` of `table`, readable and writable under `name`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub name: String,
+    pub table: String,
 }
 
 /// A named enum type. On PostgreSQL it is a `CREATE TYPE ... AS ENUM`; MySQL stores the

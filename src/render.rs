@@ -435,6 +435,9 @@ fn resumable(op: &Op) -> Option<TokenStream> {
         // The swap is done once the shadow is gone; undone once it is back.
         Op::SwapIn { table, shadow, .. } => quote!(NoColumn(#table, #shadow)),
         Op::SwapOut { table, shadow, .. } => quote!(Column(#table, #shadow)),
+        // Done once the table no longer goes by that name; undone once it does again.
+        Op::ViewToTable { table, .. } => quote!(NoTable(#table)),
+        Op::TableToView { table, .. } => quote!(Table(#table)),
         _ => return None,
     })
 }
@@ -739,6 +742,18 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
         }
         Op::SetNotNullOnline { table, column } => quote! {
             tidemark_runtime::postgres::set_not_null(manager, #table, #column).await?;
+        },
+        Op::CreateView { view, table } => quote! {
+            tidemark_runtime::view::create_view(manager, #view, #table).await?;
+        },
+        Op::DropView { view } => quote! {
+            tidemark_runtime::view::drop_view(manager, #view).await?;
+        },
+        Op::ViewToTable { view, table } => quote! {
+            tidemark_runtime::view::view_to_table(manager, #view, #table).await?;
+        },
+        Op::TableToView { view, table } => quote! {
+            tidemark_runtime::view::table_to_view(manager, #view, #table).await?;
         },
         Op::RebuildTable { table, backfills } => {
             let stmt = table_create(table, &[], idens);

@@ -98,6 +98,14 @@ pub fn rollout_lines(changes: &[Change], new: &Schema) -> Vec<String> {
             Change::RenameTable { from, to } => {
                 together.push(format!("table `{from}` becomes `{to}`"));
             }
+            Change::CreateView(view) => after.push(format!(
+                "table `{}` (a view of `{}` until the contract)",
+                view.name, view.table
+            )),
+            Change::ViewToTable(view) => before.push(format!(
+                "no longer uses the old name `{}` (only `{}`)",
+                view.table, view.name
+            )),
             Change::RenameColumn { table, from, to } => {
                 together.push(format!("column `{table}.{from}` becomes `{to}`"));
             }

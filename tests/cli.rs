@@ -301,3 +301,75 @@ fn a_phased_type_change_prints_when_the_new_code_ships() {
         "{text}"
     );
 }
+
+/// A phased table rename: the expand makes the new name a view and says which code ships
+/// when; the contract, written without a rename flag, puts the table in the view's place.
+#[test]
+fn a_phased_table_rename_prints_the_view_and_its_contract() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The database (and so the snapshot) calls `tag` `label`, and the foreign key into it too.
+    let path = ws.join("migration/schema_snapshot.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let tables = snapshot["schema"]["tables"].as_object_mut().unwrap();
+    let mut tag = tables.remove("tag").unwrap();
+    tag["name"] = serde_json::json!("label");
+    tables.insert("label".into(), tag);
+    for table in tables.values_mut() {
+        if let Some(keys) = table
+            .get_mut("foreign_keys")
+            .and_then(|k| k.as_object_mut())
+        {
+            for key in keys.values_mut().filter(|k| k["ref_table"] == "tag") {
+                key["ref_table"] = serde_json::json!("label");
+            }
+        }
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+
+    let out = tidemark(
+        ws,
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "expand",
+            "--phased",
+            "--rename-table",
+            "label=tag",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("    - Create view `tag` of table `label`, writable"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  2. Deploy code that: use table `tag` (until the contract it is a view of `label`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("       - Rename table `label` to `tag` in place of its view"),
+        "{text}"
+    );
+
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "contract"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("    - Rename table `label` to `tag` in place of its view"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  1. Deploy code that no longer uses the old name `label` (only `tag`)"),
+        "{text}"
+    );
+    let out = tidemark(ws, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -38,6 +38,7 @@ fn schema(tables: Vec<Table>) -> Schema {
     Schema {
         tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
         enums: Default::default(),
+        views: Default::default(),
     }
 }
 
@@ -207,6 +208,136 @@ fn renames_carry_references_along() {
             },
         ],
         "the foreign key follows the renamed table, so it is not dropped and re-added"
+    );
+}
+
+/// `up` runs the changes as the diff names them, after the renames; `down` runs them reversed,
+/// still under the new names, so it undoes the renames last.
+#[test]
+fn plan_renames_first_in_up_and_last_in_down() {
+    let mut before = table("owner", vec![col("label", ColumnType::Text)]);
+    before.indexes.insert(
+        "idx-label".into(),
+        Index {
+            name: "idx-label".into(),
+            columns: vec!["label".into()],
+            unique: false,
+        },
+    );
+    let mut added = col("note", ColumnType::Text);
+    added.nullable = true;
+    let after = table("person", vec![col("title", ColumnType::Text), added]);
+    let (old, new) = (schema(vec![before]), schema(vec![after]));
+    let mut renames = Renames::default();
+    renames.tables.insert("owner".into(), "person".into());
+    renames
+        .columns
+        .insert(("person".into(), "label".into()), "title".into());
+    let changes = diff::diff(&old, &new, &renames);
+    let plan = plan::plan(
+        &old,
+        &new,
+        &changes,
+        &Backfills::new(),
+        plan::Safety::Online,
+    )
+    .unwrap();
+    let summaries =
+        |steps: &[plan::Step]| -> Vec<String> { steps.iter().map(|s| s.summary.clone()).collect() };
+    assert_eq!(
+        summaries(&plan.up),
+        [
+            "Rename table `owner` to `person`",
+            "Drop index `idx-label` on `person`",
+            "Rename column `person.label` to `title`",
+            "Add column `person.note` (text, NULL)",
+        ]
+    );
+    assert_eq!(
+        summaries(&plan.down),
+        [
+            "Drop column `person.note`",
+            "Create index `idx-label` on `person` (title)",
+            "Rename column `person.title` to `label`",
+            "Rename table `person` to `owner`",
+        ]
+    );
+}
+
+/// A phased table rename: the expand keeps the table under its old name (with a column the
+/// new code no longer writes) and adds the new name as a view; the contract is the table taking
+/// the view's name, found from the view alone, and the foreign keys into it follow.
+#[test]
+fn a_view_taken_over_by_its_table_is_the_end_of_a_rename() {
+    let mut child = table("note", vec![col("owner_id", ColumnType::Integer)]);
+    child.foreign_keys.insert(
+        "fk-note-owner_id".into(),
+        fk(
+            "fk-note-owner_id",
+            "owner_id",
+            "owner",
+            ForeignKeyAction::Cascade,
+        ),
+    );
+    let old = schema(vec![
+        table(
+            "owner",
+            vec![
+                col("label", ColumnType::Text),
+                col("legacy", ColumnType::Text),
+            ],
+        ),
+        child.clone(),
+    ]);
+    let mut new_child = child.clone();
+    new_child
+        .foreign_keys
+        .get_mut("fk-note-owner_id")
+        .unwrap()
+        .ref_table = "person".into();
+    let new = schema(vec![
+        table("person", vec![col("label", ColumnType::Text)]),
+        new_child,
+    ]);
+    let mut renames = Renames::default();
+    renames.tables.insert("owner".into(), "person".into());
+    let expand = plan::phased::expand(&old, &new, &diff::diff(&old, &new, &renames)).unwrap();
+    let mid = &expand.mid;
+    assert_eq!(mid.views.get("person").map(String::as_str), Some("owner"));
+    assert!(mid.table("person").is_none());
+    assert!(
+        mid.table("owner")
+            .unwrap()
+            .column("legacy")
+            .unwrap()
+            .nullable
+    );
+    assert_eq!(
+        mid.tables["note"].foreign_keys["fk-note-owner_id"].ref_table,
+        "owner"
+    );
+    let view = View {
+        name: "person".into(),
+        table: "owner".into(),
+    };
+    let up = changes(&old, mid);
+    assert_eq!(up.last(), Some(&Change::CreateView(view.clone())));
+    assert_eq!(
+        changes(mid, &new),
+        [
+            Change::ViewToTable(view.clone()),
+            Change::DropColumn {
+                table: "person".into(),
+                column: Column {
+                    nullable: true,
+                    ..col("legacy", ColumnType::Text)
+                },
+            },
+        ]
+    );
+    assert_eq!(
+        diff::reverse(&[Change::ViewToTable(view.clone())]),
+        [Change::TableToView(view)]
     );
 }
 

@@ -519,3 +519,278 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
         db.drop().await;
     }
 }
+
+/// The two tables before the rename: `note` references `item`.
+mod renamed_v1 {
+    pub mod item {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(column_type = "String(StringLen::N(100))", default_value = "unnamed")]
+            pub name: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub mod note {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "note")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub item_id: i32,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::item::Entity",
+                from = "Column::ItemId",
+                to = "super::item::Column::Id"
+            )]
+            Item,
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// `item` renamed to `product`, which also gains a column.
+mod renamed_v2 {
+    pub mod product {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "product")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(column_type = "String(StringLen::N(100))", default_value = "unnamed")]
+            pub name: String,
+            pub price: Option<i32>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub mod note {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "note")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub item_id: i32,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::product::Entity",
+                from = "Column::ItemId",
+                to = "super::product::Column::Id"
+            )]
+            Product,
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// `(id, name, price)` of every row, read through `table` (a table or a view).
+async fn products(url: &str, table: &str) -> Vec<(i32, String, Option<i32>)> {
+    let db = Database::connect(url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id, name, price FROM {table} ORDER BY id"),
+        ))
+        .await
+        .unwrap();
+    db.close().await.ok();
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get_by_index(0).unwrap(),
+                r.try_get_by_index(1).unwrap(),
+                r.try_get_by_index(2).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A table rename goes through a compatibility view: the expand leaves `item` as it is for
+/// the old code and makes `product` a writable view of it for the new code; the contract
+/// drops the view and renames the table into its place in one step. The foreign key into the
+/// table follows it, and both migrations roll back.
+#[tokio::test]
+async fn a_phased_table_rename_serves_both_names_through_a_view() {
+    assert_eq!(
+        tidemark::introspect::VIEW_COMMENT,
+        tidemark_runtime::view::VIEW_COMMENT
+    );
+    let (_dir, ws) = fixture::workspace(&[entities![
+        renamed_v1::item::Entity,
+        renamed_v1::note::Entity
+    ]]);
+    let v2 = entities![renamed_v2::product::Entity, renamed_v2::note::Entity];
+    let mut expand_options = options("expand", 1, true);
+    expand_options
+        .renames
+        .tables
+        .insert("item".into(), "product".into());
+    let Outcome::Generated(expand) =
+        generate::generate(&ws, &v2, &expand_options, &mut NoTerminal).unwrap()
+    else {
+        panic!("no expand migration");
+    };
+    assert_eq!(
+        expand.summary,
+        [
+            "Add column `item.price` (integer, NULL)",
+            "Create view `product` of table `item`, writable, for the code that uses the new name",
+        ]
+    );
+    let phased = expand.phased.expect("a phased outcome");
+    assert_eq!(
+        phased.contract,
+        ["Rename table `item` to `product` in place of its view"]
+    );
+    assert!(
+        phased.code_steps[0].starts_with("use table `product`"),
+        "{:?}",
+        phased.code_steps
+    );
+    let mid = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
+    assert_eq!(mid.views.get("product").map(String::as_str), Some("item"));
+
+    // The contract: no flag needed, the snapshot's view says what was renamed; nothing is lost.
+    let Outcome::Generated(contract) =
+        generate::generate(&ws, &v2, &options("contract", 2, false), &mut NoTerminal).unwrap()
+    else {
+        panic!("no contract migration");
+    };
+    assert_eq!(contract.summary, phased.contract);
+    assert!(contract.lossy_down.is_empty(), "{:?}", contract.lossy_down);
+    insta::assert_snapshot!("table_rename_contract", contract.source);
+    let last = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
+    assert!(last.views.is_empty());
+    assert_eq!(
+        last.tables["note"]
+            .foreign_keys
+            .values()
+            .next()
+            .unwrap()
+            .ref_table,
+        "product"
+    );
+
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let report = tidemark::lint::lint(&ws, None, backend).unwrap();
+        let findings: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| tidemark::lint::render(f, backend))
+            .collect();
+        assert_eq!(findings, Vec::<String>::new(), "{backend:?}");
+        assert!(report.bad_waivers.is_empty(), "{:?}", report.bad_waivers);
+    }
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "phased_rename").await else {
+            continue;
+        };
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
+        exec(&db.url, "INSERT INTO item (name) VALUES ('one')").await;
+        exec(&db.url, "INSERT INTO note (id, item_id) VALUES (1, 1)").await;
+        // The application's own views are not tidemark's to compare.
+        exec(&db.url, "CREATE VIEW named_items AS SELECT id FROM item").await;
+        fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            Vec::<String>::new(),
+            "{backend:?}: expand"
+        );
+        // The old code writes `item`; the new code reads and writes `product`, and a column it
+        // leaves out (the key included) gets the table's default.
+        exec(&db.url, "INSERT INTO item (name) VALUES ('two')").await;
+        exec(
+            &db.url,
+            "INSERT INTO product (name, price) VALUES ('three', 3)",
+        )
+        .await;
+        exec(&db.url, "INSERT INTO product (price) VALUES (4)").await;
+        exec(&db.url, "UPDATE product SET price = 1 WHERE id = 1").await;
+        exec(&db.url, "DELETE FROM product WHERE id = 2").await;
+        // SeaORM's insert through the view: PostgreSQL returns the new row and MySQL the new
+        // key as from the table; SQLite writes the row but cannot say its key (its RETURNING
+        // and last_insert_rowid() do not see through the view's INSTEAD OF trigger).
+        let inserted = {
+            use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+            let conn = Database::connect(&db.url).await.unwrap();
+            let inserted = renamed_v2::product::ActiveModel {
+                name: Set("five".into()),
+                price: Set(Some(5)),
+                ..Default::default()
+            }
+            .insert(&conn)
+            .await;
+            conn.close().await.ok();
+            inserted
+        };
+        match backend {
+            Backend::Sqlite => assert!(inserted.is_err(), "{inserted:?}"),
+            _ => assert_eq!(inserted.unwrap().id, 5, "{backend:?}"),
+        }
+        let expected = vec![
+            (1, "one".to_owned(), Some(1)),
+            (3, "three".to_owned(), Some(3)),
+            (4, "unnamed".to_owned(), Some(4)),
+            (5, "five".to_owned(), Some(5)),
+        ];
+        assert_eq!(products(&db.url, "item").await, expected, "{backend:?}");
+        assert_eq!(products(&db.url, "product").await, expected, "{backend:?}");
+
+        fixture::migrate(&binary, &db.url, &["up"]);
+        assert_eq!(products(&db.url, "product").await, expected, "{backend:?}");
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &last, backend),
+            Vec::<String>::new(),
+            "{backend:?}: contract"
+        );
+        exec(&db.url, "INSERT INTO note (id, item_id) VALUES (3, 3)").await;
+
+        // The contract rolls back to the view, and the expand to the table alone.
+        fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
+        assert_eq!(
+            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            Vec::<String>::new(),
+            "{backend:?}: contract undone"
+        );
+        exec(&db.url, "INSERT INTO product (name) VALUES ('six')").await;
+        fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
+        assert_eq!(
+            values(&db.url, "name", |r| r
+                .try_get_by_index::<String>(0)
+                .unwrap())
+            .await,
+            ["one", "three", "unnamed", "five", "six"],
+            "{backend:?}: expand undone"
+        );
+        db.drop().await;
+    }
+}

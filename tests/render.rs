@@ -37,6 +37,7 @@ fn schema(tables: Vec<Table>) -> Schema {
     Schema {
         tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
         enums: Default::default(),
+        views: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! each batch commits on its own; a failure keeps the batches already done, and running the
 //! migration again carries on, because only rows still NULL are filled.
 
+use crate::raw::quote;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 use std::time::Duration;
@@ -52,13 +53,6 @@ pub struct Backfill<'a> {
     /// A single integer primary key column: batches are then ranges of it. Without one,
     /// batches are the next rows still NULL (found by `ctid` on PostgreSQL, `rowid` on SQLite).
     pub integer_key: Option<&'a str>,
-}
-
-fn quote(backend: DbBackend, name: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
 }
 
 /// Fills the column in committed batches. Before the first batch it checks that the

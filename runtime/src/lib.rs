@@ -10,9 +10,11 @@ pub mod lock;
 pub mod mysql;
 pub mod postgres;
 pub mod preview;
+mod raw;
 pub mod resume;
 pub mod shadow;
 pub mod sqlite;
+pub mod view;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};
 pub use lock::locked;

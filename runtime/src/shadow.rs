@@ -10,8 +10,9 @@
 //! so that installing one twice replaces it and removing one that is gone does nothing: a
 //! migration that failed halfway can run again.
 
+use crate::raw::{quote, run};
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm_migration::sea_orm::DbBackend;
 
 /// Installs the trigger that copies `column` into `shadow` on every insert and update.
 pub async fn install_sync(
@@ -212,13 +213,6 @@ fn index_renames<'a>(
         .collect()
 }
 
-fn quote(backend: DbBackend, name: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
 fn unsupported(backend: DbBackend) -> DbErr {
     DbErr::Migration(format!("shadow columns are not supported on {backend:?}"))
 }
@@ -227,15 +221,4 @@ fn not_on_sqlite(what: &str) -> DbErr {
     DbErr::Migration(format!(
         "shadow::{what} cannot run on SQLite, which swaps a shadow column by rebuilding the table"
     ))
-}
-
-async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
-    let backend = manager.get_database_backend();
-    for sql in statements {
-        manager
-            .get_connection()
-            .execute_raw(Statement::from_string(backend, sql))
-            .await?;
-    }
-    Ok(())
 }

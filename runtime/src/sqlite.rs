@@ -100,14 +100,29 @@ pub async fn rebuild_table(
         .drop_table(Table::drop().table(Alias::new(&name)).to_owned())
         .await
         .map_err(|e| fail("dropping the old table", e))?;
-    manager
+    // Between the drop and the rename a view of the table (a phased rename's compatibility
+    // view) names a table that is not there, and SQLite's checked rename refuses to run
+    // (`error in view ...`). The legacy rename does not check views; they name the table by
+    // its name, which is right again once the rename is done.
+    let legacy = |on: bool| {
+        Statement::from_string(
+            DbBackend::Sqlite,
+            format!(
+                "PRAGMA legacy_alter_table = {}",
+                if on { "ON" } else { "OFF" }
+            ),
+        )
+    };
+    manager.get_connection().execute_raw(legacy(true)).await?;
+    let renamed = manager
         .rename_table(
             Table::rename()
                 .table(Alias::new(&scratch), Alias::new(&name))
                 .to_owned(),
         )
-        .await
-        .map_err(|e| fail("renaming the new table into place", e))?;
+        .await;
+    manager.get_connection().execute_raw(legacy(false)).await?;
+    renamed.map_err(|e| fail("renaming the new table into place", e))?;
     for index in indexes {
         manager
             .create_index(index)

@@ -21,6 +21,10 @@ pub use mysql::mysql;
 pub use postgres::postgres;
 pub use sqlite::sqlite;
 
+/// The comment that marks a PostgreSQL view as tidemark's compatibility view
+/// (`tidemark_runtime::view::VIEW_COMMENT`, which writes it).
+pub const VIEW_COMMENT: &str = "tidemark compatibility view";
+
 /// Tables that belong to the migrator or the database, not to the application.
 const MIGRATOR_TABLES: [&str; 2] = ["seaql_migrations", "sqlite_sequence"];
 
@@ -279,6 +283,7 @@ pub fn normalize(schema: &Schema, backend: Backend) -> Schema {
     if backend == Backend::Postgres {
         out.enums = schema.enums.clone();
     }
+    out.views = schema.views.clone();
     out
 }
 

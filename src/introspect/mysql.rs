@@ -26,7 +26,38 @@ pub async fn mysql(db: &DatabaseConnection) -> Result<Schema> {
         let table = table(&q, &name, comment).await?;
         schema.tables.insert(name, table);
     }
+    for row in q
+        .rows(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(VIEW_DEFINITION AS CHAR) FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+            vec![],
+        )
+        .await?
+    {
+        let definition: String = q.get(&row, 1)?;
+        let Some(table) = whole_table_view(&definition) else {
+            continue;
+        };
+        let shows_every_column = schema.tables.get(&table).is_some_and(|t| {
+            t.columns.iter().all(|c| {
+                definition.contains(&format!("`{table}`.`{0}` AS `{0}`", c.name))
+            })
+        });
+        if shows_every_column {
+            schema.views.insert(q.get(&row, 0)?, table);
+        }
+    }
     Ok(schema)
+}
+
+/// The table a view reads unfiltered: MySQL stores `SELECT * FROM t` expanded, as
+/// ``select `db`.`t`.`id` AS `id`,... from `db`.`t` ``. The application's views that join or
+/// filter, or that leave columns out, are not tidemark's compatibility views.
+fn whole_table_view(definition: &str) -> Option<String> {
+    let (_, source) = definition.rsplit_once(" from ")?;
+    let (_, table) = source.strip_prefix('`')?.split_once("`.`")?;
+    let table = table.strip_suffix('`')?;
+    (!table.contains('`')).then(|| table.to_owned())
 }
 
 async fn table(q: &Query<'_>, name: &str, comment: String) -> Result<Table> {

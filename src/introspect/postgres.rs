@@ -55,6 +55,22 @@ pub async fn postgres(db: &DatabaseConnection) -> Result<Schema> {
         let table = table(&q, &name, comment, &schema).await?;
         schema.tables.insert(name, table);
     }
+
+    // tidemark's compatibility views carry its comment; the application's own views are not
+    // part of the schema tidemark manages.
+    for row in q
+        .rows(
+            "SELECT u.view_name::text, u.table_name::text FROM information_schema.view_table_usage u \
+             JOIN pg_namespace n ON n.nspname = u.view_schema \
+             JOIN pg_class c ON c.relname = u.view_name AND c.relnamespace = n.oid \
+             WHERE u.view_schema = current_schema() AND c.relkind = 'v' \
+             AND obj_description(c.oid, 'pg_class') = $1",
+            vec![super::VIEW_COMMENT.into()],
+        )
+        .await?
+    {
+        schema.views.insert(q.get(&row, 0)?, q.get(&row, 1)?);
+    }
     Ok(schema)
 }
 

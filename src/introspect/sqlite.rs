@@ -25,7 +25,30 @@ pub async fn sqlite(db: &DatabaseConnection) -> Result<Schema> {
         let table = sqlite_table(&q, &name, &sql).await?;
         schema.tables.insert(name, table);
     }
+    let views = q
+        .rows(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name",
+            vec![],
+        )
+        .await?;
+    for row in views {
+        let name: String = q.get(&row, 0)?;
+        let sql: String = q.get(&row, 1)?;
+        if let Some(table) = compatibility_view_table(&name, &sql) {
+            schema.views.insert(name, table);
+        }
+    }
     Ok(schema)
+}
+
+/// The table of a view as `tidemark_runtime::view::create_view` writes it
+/// (`CREATE VIEW "v" AS SELECT * FROM "t"`); none for any other view.
+fn compatibility_view_table(name: &str, sql: &str) -> Option<String> {
+    let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+    let table = sql
+        .strip_prefix(&format!("CREATE VIEW {} AS SELECT * FROM \"", quote(name)))?
+        .strip_suffix('"')?;
+    Some(table.replace("\"\"", "\""))
 }
 
 async fn sqlite_table(q: &Query<'_>, name: &str, create_sql: &str) -> Result<Table> {

@@ -225,6 +225,19 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "catalog only (drop and renames), but code that reads the column as the old type \
              breaks at once: deploy the new code together with it",
         ),
+        Op::CreateView { .. } | Op::DropView { .. } => a(
+            &action,
+            "the view only",
+            Cost::Brief,
+            "catalog only; the table is not locked, and its code goes on using it by its own name",
+        ),
+        Op::ViewToTable { .. } | Op::TableToView { .. } => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Brief,
+            "catalog only, in one transaction: code using the new name reads the view until \
+             the moment it reads the table; code still using the old name breaks",
+        ),
         Op::MysqlOnline(inner) => assess(inner, backend),
         Op::RebuildTable { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
     }
@@ -265,6 +278,21 @@ fn mysql(op: &Op) -> Assessment {
                 ONLINE,
                 Cost::Brief,
                 "one ALTER TABLE, online; code that reads the column as the old type breaks at once: deploy the new code with it",
+            ),
+            Op::CreateView { .. } | Op::DropView { .. } => a(
+                "a metadata lock on the view only",
+                Cost::Brief,
+                "the table is not locked, and its code goes on using it by its own name",
+            ),
+            Op::ViewToTable { .. } => a(
+                METADATA,
+                Cost::Brief,
+                "one RENAME TABLE swaps the view out and the table in, atomically; code still using the old name breaks",
+            ),
+            Op::TableToView { .. } => a(
+                METADATA,
+                Cost::Brief,
+                "RENAME TABLE, then CREATE VIEW: statements on the view's name fail in the moment between",
             ),
             Op::Sql(_) => a(
                 "the server's default algorithm",
@@ -407,5 +435,13 @@ pub fn action(op: &Op) -> String {
         }
         Op::MysqlOnline(inner) => format!("{}, ALGORITHM=INPLACE, LOCK=NONE", action(inner)),
         Op::RebuildTable { table, .. } => format!("rebuild {}", table.name),
+        Op::CreateView { view, table } => format!("CREATE VIEW {view} AS SELECT * FROM {table}"),
+        Op::DropView { view } => format!("DROP VIEW {view}"),
+        Op::ViewToTable { view, table } => {
+            format!("DROP VIEW {view}, RENAME TABLE {table} TO {view}")
+        }
+        Op::TableToView { view, table } => {
+            format!("RENAME TABLE {view} TO {table}, CREATE VIEW {view}")
+        }
     }
 }

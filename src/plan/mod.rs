@@ -232,6 +232,26 @@ pub enum Op {
         shadow: String,
         indexes: Vec<(String, String)>,
     },
+    /// A view `view` of the whole of `table` that old or new code can read and write as the
+    /// table (`tidemark_runtime::view::create_view`).
+    CreateView {
+        view: String,
+        table: String,
+    },
+    DropView {
+        view: String,
+    },
+    /// Drops the view `view` and renames `table` to `view`, in one transaction (PostgreSQL,
+    /// SQLite) or one `RENAME TABLE` (MySQL).
+    ViewToTable {
+        view: String,
+        table: String,
+    },
+    /// Renames the table `view` back to `table` and makes the view again.
+    TableToView {
+        view: String,
+        table: String,
+    },
     /// SQLite: rebuild the table into `table`'s definition, copying rows.
     RebuildTable {
         table: Table,
@@ -438,31 +458,51 @@ enum Direction {
 /// Where a change runs within a migration. Foreign keys and indexes come off before the
 /// objects they depend on change, tables are created parents first and dropped children
 /// first, and new indexes and foreign keys go on last, once everything they name exists.
-fn phase(change: &Change) -> u8 {
+///
+/// Every change names tables and columns as they are after `up`'s renames. So `up` renames
+/// first, and `down`, which runs the same changes reversed, undoes the renames last. A view
+/// comes off before anything (PostgreSQL will not drop or retype a column a view reads) and
+/// goes on after everything (its `SELECT *` takes the columns the table has then).
+fn phase(change: &Change, direction: Direction) -> u8 {
+    let undoing = direction == Direction::Down;
     match change {
-        Change::DropForeignKey { .. } => 0,
-        Change::DropIndex { .. } => 1,
-        Change::CreateEnum(_) | Change::AlterEnum { .. } => 2,
-        Change::RenameTable { .. } => 3,
-        Change::RenameColumn { .. } => 4,
-        Change::CreateTable(_) => 5,
-        Change::AddColumn { .. } => 6,
+        Change::DropView(_) => 0,
+        Change::RenameTable { .. } | Change::ViewToTable(_) | Change::TableToView(_) => {
+            if undoing {
+                15
+            } else {
+                1
+            }
+        }
+        Change::DropForeignKey { .. } => 2,
+        Change::DropIndex { .. } => 3,
+        Change::CreateEnum(_) | Change::AlterEnum { .. } => 4,
+        Change::RenameColumn { .. } => {
+            if undoing {
+                14
+            } else {
+                5
+            }
+        }
+        Change::CreateTable(_) => 6,
+        Change::AddColumn { .. } => 7,
         Change::AlterColumn { .. }
         | Change::AlterPrimaryKey { .. }
         | Change::AlterTableComment { .. }
         | Change::SwapColumn(_)
-        | Change::UnswapColumn(_) => 7,
-        Change::DropColumn { .. } => 8,
-        Change::DropTable(_) => 9,
-        Change::DropEnum(_) => 10,
-        Change::CreateIndex { .. } => 11,
-        Change::AddForeignKey { .. } => 12,
+        | Change::UnswapColumn(_) => 8,
+        Change::DropColumn { .. } => 9,
+        Change::DropTable(_) => 10,
+        Change::DropEnum(_) => 11,
+        Change::CreateIndex { .. } => 12,
+        Change::AddForeignKey { .. } => 13,
+        Change::CreateView(_) => 16,
     }
 }
 
 /// SQLite table rebuilds run after columns are added, altered and dropped and before tables
 /// are dropped: by then renames are done and every table a new foreign key names exists.
-const SQLITE_REBUILD_PHASE: u8 = 9;
+const SQLITE_REBUILD_PHASE: u8 = 10;
 
 fn plan_direction(
     from: &Schema,
@@ -473,8 +513,8 @@ fn plan_direction(
     safety: Safety,
 ) -> Result<Vec<Step>> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
-    ordered.sort_by_key(|c| phase(c));
-    let ordered = order_tables(ordered);
+    ordered.sort_by_key(|c| phase(c, direction));
+    let ordered = order_tables(ordered, direction);
     let deferred = deferred_foreign_keys(&ordered);
 
     let created: BTreeSet<&str> = ordered
@@ -489,7 +529,7 @@ fn plan_direction(
     let mut steps = Vec::new();
     let mut rebuilt = false;
     for change in &ordered {
-        if !rebuilt && phase(change) >= SQLITE_REBUILD_PHASE {
+        if !rebuilt && phase(change, direction) >= SQLITE_REBUILD_PHASE {
             steps.extend(rebuild_steps(&rebuilds, to));
             steps.extend(cycle_drops(&ordered, to));
             rebuilt = true;
@@ -503,6 +543,8 @@ fn plan_direction(
             && !matches!(
                 change,
                 Change::RenameTable { .. }
+                    | Change::ViewToTable(_)
+                    | Change::TableToView(_)
                     | Change::RenameColumn { .. }
                     | Change::CreateTable(_)
                     | Change::DropTable(_)
@@ -551,13 +593,13 @@ fn plan_direction(
 }
 
 /// Creates parents before children and drops children before parents.
-fn order_tables(ordered: Vec<&Change>) -> Vec<&Change> {
+fn order_tables(ordered: Vec<&Change>, direction: Direction) -> Vec<&Change> {
     let mut out = Vec::with_capacity(ordered.len());
     let mut i = 0;
     while i < ordered.len() {
-        let p = phase(ordered[i]);
+        let p = phase(ordered[i], direction);
         let mut j = i;
-        while j < ordered.len() && phase(ordered[j]) == p {
+        while j < ordered.len() && phase(ordered[j], direction) == p {
             j += 1;
         }
         let group = &ordered[i..j];
@@ -920,6 +962,19 @@ fn plan_change(
         }
         Change::DropTable(table) => {
             Step::everywhere(summary, vec![Op::DropTable(table.name.clone())])
+        }
+        Change::CreateView(v)
+        | Change::DropView(v)
+        | Change::ViewToTable(v)
+        | Change::TableToView(v) => {
+            let (view, table) = (v.name.clone(), v.table.clone());
+            let op = match change {
+                Change::CreateView(_) => Op::CreateView { view, table },
+                Change::DropView(_) => Op::DropView { view },
+                Change::ViewToTable(_) => Op::ViewToTable { view, table },
+                _ => Op::TableToView { view, table },
+            };
+            Step::everywhere(summary, vec![op])
         }
         Change::RenameTable { from: a, to: b } => Step::everywhere(
             summary,
@@ -1442,6 +1497,19 @@ pub fn describe(change: &Change, schema: &Schema) -> String {
             swap.swapped.ty.describe(),
             swap.kept.ty.describe(),
             swap.shadow.name
+        ),
+        Change::CreateView(view) => format!(
+            "Create view `{}` of table `{}`, writable, for the code that uses the new name",
+            view.name, view.table
+        ),
+        Change::DropView(view) => format!("Drop view `{}` of table `{}`", view.name, view.table),
+        Change::ViewToTable(view) => format!(
+            "Rename table `{}` to `{}` in place of its view",
+            view.table, view.name
+        ),
+        Change::TableToView(view) => format!(
+            "Rename table `{}` back to `{}` and make `{}` its view again",
+            view.name, view.table, view.name
         ),
         Change::UnswapColumn(swap) => format!(
             "Swap `{}.{}` back to {}: it becomes `{}` again, beside the {} column refilled from it",

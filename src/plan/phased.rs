@@ -4,7 +4,8 @@
 //! The expand migration takes the schema to an intermediate one (`mid`) that both the old
 //! and the new code can run against: a renamed column exists under both names (the new one
 //! filled from the old), a dropped column or table is still there (a dropped NOT NULL column
-//! turns nullable, so that new code may stop writing it). The contract is then simply the
+//! turns nullable, so that new code may stop writing it), a renamed table keeps its old name
+//! and gets the new one as a writable view. The contract is then simply the
 //! difference between `mid` and the entities, which `generate` writes later, once the old
 //! code is gone.
 
@@ -12,6 +13,7 @@ use super::Backfills;
 use crate::diff::Change;
 use crate::error::{Error, Result};
 use crate::model::{Column, Index, Schema, Table};
+use std::collections::BTreeMap;
 
 /// The intermediate schema and how to fill what the expand adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,17 +30,34 @@ pub struct Expand {
 /// The schema both the code before and the code after `changes` can run against.
 pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> {
     let mut mid = new.clone();
+    // Tables renamed by these changes, new name -> old name.
+    let renamed: BTreeMap<&str, &str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameTable { from, to } => Some((to.as_str(), from.as_str())),
+            _ => None,
+        })
+        .collect();
+    let old_table = |name: &str| old.table(renamed.get(name).copied().unwrap_or(name));
     let mut backfills = Backfills::new();
     let mut code_steps = Vec::new();
     let mut with_contract = Vec::new();
     for change in changes {
         match change {
             Change::RenameTable { from, to } => {
-                return Err(Error::Refused(format!(
-                    "--phased cannot split the rename of table `{from}` to `{to}` yet: write the \
-                     rename on its own, without --phased, and deploy the code that uses `{to}` \
-                     together with it"
-                )));
+                // MySQL renames the view aside while the table takes its name.
+                if to.len() > 49 {
+                    return Err(Error::Refused(format!(
+                        "--phased renames `{from}` through a view named `{to}`, and MySQL's \
+                         64-character limit leaves room for a name of 49 characters at most; \
+                         rename it without --phased"
+                    )));
+                }
+                code_steps.push(format!(
+                    "use table `{to}` (until the contract it is a view of `{from}`, which the \
+                     old code goes on using; on SQLite an insert into the view cannot return \
+                     the new row's key, so set it or insert into `{from}` until then)"
+                ));
             }
             Change::RenameColumn { table, from, to } => {
                 let (Some(old_table), Some(mid_table)) =
@@ -67,7 +86,7 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
             }
             Change::DropColumn { table, column } => {
                 if let (Some(old_table), Some(mid_table)) =
-                    (old.table(table), mid.tables.get_mut(table))
+                    (old_table(table), mid.tables.get_mut(table))
                 {
                     restore_column(old_table, mid_table, &column.name, true);
                     code_steps.push(format!(
@@ -80,6 +99,14 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                 if crate::backend::pg_type_change_rewrites(&from.ty, &to.ty)
                     || from.ty.narrows_to(&to.ty) =>
             {
+                if let Some(old_name) = renamed.get(table.as_str()) {
+                    return Err(Error::Refused(format!(
+                        "--phased cannot split the type change of `{table}.{}` inside a table \
+                         renamed from `{old_name}` in the same migration: phase the rename first, \
+                         then the type change",
+                        to.name
+                    )));
+                }
                 if let Some(reason) = shadow_refusal(old, new, table, from, to) {
                     return Err(Error::Refused(type_change_recipe(table, from, to, &reason)));
                 }
@@ -128,6 +155,23 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                 mid_table.foreign_keys.insert(name.clone(), fk.clone());
             }
         }
+    }
+    // A renamed table keeps its old name until the contract, and the new name is its view.
+    for (to, from) in renamed {
+        if let Some(mut table) = mid.tables.remove(to) {
+            table.name = from.to_owned();
+            mid.tables.insert(from.to_owned(), table);
+        }
+        for fk in mid
+            .tables
+            .values_mut()
+            .flat_map(|t| t.foreign_keys.values_mut())
+        {
+            if fk.ref_table == to {
+                fk.ref_table = from.to_owned();
+            }
+        }
+        mid.views.insert(to.to_owned(), from.to_owned());
     }
     Ok(Expand {
         mid,
