@@ -339,6 +339,9 @@ fn a_view_taken_over_by_its_table_is_the_end_of_a_rename() {
         diff::reverse(&[Change::ViewToTable(view.clone())]),
         [Change::TableToView(view)]
     );
+    // Another phased generate before the contract keeps the view and the column.
+    let again = plan::phased::expand(mid, &new, &changes(mid, &new)).unwrap();
+    assert_eq!(&again.mid, mid);
 }
 
 #[test]
