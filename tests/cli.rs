@@ -32,6 +32,15 @@ fn empty_workspace() -> tempfile::TempDir {
     dir
 }
 
+/// Edits the workspace's snapshot as if the database had been made from other entities.
+fn edit_snapshot(ws: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = ws.join("migration/schema_snapshot.json");
+    let mut snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut snapshot);
+    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+}
+
 fn migration_files(dir: &Path) -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(dir.join("migration/src"))
         .unwrap()
@@ -188,14 +197,12 @@ fn a_phased_drop_defers_the_contract_and_prints_the_plan() {
     let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The database (and so the snapshot) still has a column the entities dropped.
-    let path = ws.join("migration/schema_snapshot.json");
-    let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    snapshot["schema"]["tables"]["tag"]["columns"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": "legacy", "type": "text", "nullable": false}));
-    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+    edit_snapshot(ws, |snapshot| {
+        snapshot["schema"]["tables"]["tag"]["columns"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "legacy", "type": "text", "nullable": false}));
+    });
 
     let refused = tidemark(ws, &["generate", "--autogenerate", "-m", "drop legacy"]);
     assert_eq!(refused.status.code(), Some(2));
@@ -271,18 +278,16 @@ fn a_phased_type_change_prints_when_the_new_code_ships() {
     let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The database (and so the snapshot) has a narrower `task.priority` than the entity.
-    let path = ws.join("migration/schema_snapshot.json");
-    let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for column in snapshot["schema"]["tables"]["task"]["columns"]
-        .as_array_mut()
-        .unwrap()
-    {
-        if column["name"] == "priority" {
-            column["type"] = serde_json::json!("tiny_integer");
+    edit_snapshot(ws, |snapshot| {
+        for column in snapshot["schema"]["tables"]["task"]["columns"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if column["name"] == "priority" {
+                column["type"] = serde_json::json!("tiny_integer");
+            }
         }
-    }
-    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+    });
 
     let out = tidemark(
         ws,
@@ -311,24 +316,22 @@ fn a_phased_table_rename_prints_the_view_and_its_contract() {
     let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The database (and so the snapshot) calls `tag` `label`, and the foreign key into it too.
-    let path = ws.join("migration/schema_snapshot.json");
-    let mut snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let tables = snapshot["schema"]["tables"].as_object_mut().unwrap();
-    let mut tag = tables.remove("tag").unwrap();
-    tag["name"] = serde_json::json!("label");
-    tables.insert("label".into(), tag);
-    for table in tables.values_mut() {
-        if let Some(keys) = table
-            .get_mut("foreign_keys")
-            .and_then(|k| k.as_object_mut())
-        {
-            for key in keys.values_mut().filter(|k| k["ref_table"] == "tag") {
-                key["ref_table"] = serde_json::json!("label");
+    edit_snapshot(ws, |snapshot| {
+        let tables = snapshot["schema"]["tables"].as_object_mut().unwrap();
+        let mut tag = tables.remove("tag").unwrap();
+        tag["name"] = serde_json::json!("label");
+        tables.insert("label".into(), tag);
+        for table in tables.values_mut() {
+            if let Some(keys) = table
+                .get_mut("foreign_keys")
+                .and_then(|k| k.as_object_mut())
+            {
+                for key in keys.values_mut().filter(|k| k["ref_table"] == "tag") {
+                    key["ref_table"] = serde_json::json!("label");
+                }
             }
         }
-    }
-    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+    });
 
     let out = tidemark(
         ws,
