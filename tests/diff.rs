@@ -339,6 +339,18 @@ fn a_view_taken_over_by_its_table_is_the_end_of_a_rename() {
         diff::reverse(&[Change::ViewToTable(view.clone())]),
         [Change::TableToView(view)]
     );
+    // MySQL renames the view aside under a longer name: a name that leaves no room is refused.
+    let long = "p".repeat(50);
+    let mut renames = Renames::default();
+    renames.tables.insert("owner".into(), long.clone());
+    let mut too_long = new.clone();
+    let mut person = too_long.tables.remove("person").unwrap();
+    person.name = long.clone();
+    too_long.tables.insert(long, person);
+    let err = plan::phased::expand(&old, &too_long, &diff::diff(&old, &too_long, &renames))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("49 characters at most"), "{err}");
     // Another phased generate before the contract keeps the view and the column.
     let again = plan::phased::expand(mid, &new, &changes(mid, &new)).unwrap();
     assert_eq!(&again.mid, mid);

@@ -794,3 +794,59 @@ async fn a_phased_table_rename_serves_both_names_through_a_view() {
         db.drop().await;
     }
 }
+
+mod renamed_and_retyped {
+    pub mod product {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "product")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(indexed)]
+            pub hits: i64,
+            pub note: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// A table renamed and retyped in one phased migration is refused with the way through (one
+/// after the other), and nothing is written.
+#[test]
+fn a_phased_rename_with_a_type_change_inside_is_refused() {
+    let (dir, ws) = fixture::workspace(&[entities![counted_v1::item::Entity]]);
+    let before = std::fs::read_to_string(ws.snapshot()).unwrap();
+    let mut options = options("rename and retype", 1, true);
+    options
+        .renames
+        .tables
+        .insert("item".into(), "product".into());
+    let err = generate::generate(
+        &ws,
+        &entities![renamed_and_retyped::product::Entity],
+        &options,
+        &mut NoTerminal,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "cannot split the type change of `product.hits` inside a table renamed from `item`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("phase the rename first"), "{err}");
+    assert_eq!(std::fs::read_to_string(ws.snapshot()).unwrap(), before);
+    assert_eq!(
+        std::fs::read_dir(ws.migration_src()).unwrap().count(),
+        3,
+        "only lib.rs, main.rs and the first migration in {}",
+        dir.path().display()
+    );
+}
