@@ -36,6 +36,15 @@ impl Backend {
         }
     }
 
+    /// sea-orm's name for this backend.
+    pub fn db(self) -> sea_orm::DbBackend {
+        match self {
+            Backend::Postgres => sea_orm::DbBackend::Postgres,
+            Backend::Mysql => sea_orm::DbBackend::MySql,
+            Backend::Sqlite => sea_orm::DbBackend::Sqlite,
+        }
+    }
+
     /// The backend a database URL points at.
     pub fn from_url(url: &str) -> Option<Backend> {
         let scheme = url.split(':').next()?;
@@ -180,7 +189,7 @@ pub fn sqlite_stores_differently(from: &Column, to: &Column, old: &Schema, new: 
 }
 
 /// Whether PostgreSQL rewrites the table to change a column from `from` to `to`, as probed
-/// on PostgreSQL 15 (LOCKS.md): widening a varchar, dropping its length, or raising a
+/// on PostgreSQL 15 (docs/locks.md#type-change): widening a varchar, dropping its length, or raising a
 /// numeric's precision at the same scale only touch the catalog; other changes rewrite.
 /// A timestamp <-> timestamptz change rewrites unless the session's TimeZone is UTC, which a
 /// migration cannot count on, so it counts as a rewrite.

@@ -12,6 +12,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `println!` that reports a closed standard output (`tidemark diff | head -1`) as an error
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*).map_err(Error::io("standard output"))?
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tidemark",
@@ -243,7 +251,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
         Command::Check(renames) => {
             let pending = generate::pending(&ws, entities, &renames.renames(), &mut NoTerminal)?;
             if pending.changes.is_empty() {
-                println!(
+                say!(
                     "In sync: the entities match {}.",
                     ws.display(&ws.snapshot())
                 );
@@ -252,21 +260,21 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             let deferred = generate::deferred_contract(&ws)?;
             let summary = pending.summary();
             if summary.iter().all(|line| deferred.contains(line)) {
-                println!("In sync but for the contract that `--phased` deferred:");
+                say!("In sync but for the contract that `--phased` deferred:");
                 for line in &summary {
-                    println!("  - {line}");
+                    say!("  - {line}");
                 }
-                println!(
+                say!(
                     "Write it once no running code uses the old schema: `tidemark generate \
                      --autogenerate -m \"contract\" --allow-destructive`."
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("The entities differ from {}:", ws.display(&ws.snapshot()));
+            say!("The entities differ from {}:", ws.display(&ws.snapshot()));
             for line in pending.summary() {
-                println!("  - {line}");
+                say!("  - {line}");
             }
-            println!("Run `tidemark generate --autogenerate -m \"...\"` to write the migration.");
+            say!("Run `tidemark generate --autogenerate -m \"...\"` to write the migration.");
             Ok(ExitCode::from(1))
         }
         Command::Diff { renames, format } => {
@@ -275,12 +283,21 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                 Format::Json => {
                     let json = serde_json::to_string_pretty(&pending.changes)
                         .expect("changes always serialise");
-                    println!("{json}");
+                    say!("{json}");
                 }
-                Format::Text if pending.changes.is_empty() => println!("No changes detected"),
-                Format::Text => pending.summary().iter().for_each(|l| println!("- {l}")),
+                Format::Text if pending.changes.is_empty() => say!("No changes detected"),
+                Format::Text => {
+                    for line in pending.summary() {
+                        say!("- {line}");
+                    }
+                }
             }
-            Ok(ExitCode::SUCCESS)
+            // The contract of every reporting command: 1 when it found something.
+            Ok(if pending.changes.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Verify { database_url } => {
             let mut stdout = std::io::stdout();
@@ -300,10 +317,12 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             down,
             backend,
         } => {
-            print!(
+            write!(
+                std::io::stdout(),
                 "{}",
                 crate::verify::sql(&ws, name.as_deref(), down, backend)?
-            );
+            )
+            .map_err(Error::io("standard output"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Drift {
@@ -314,19 +333,19 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
         } => {
             let drift = runtime()?.block_on(crate::verify::drift(&ws, &database_url))?;
             if drift.differences.is_empty() {
-                println!(
+                say!(
                     "No drift: the database matches the snapshot of `{}`.",
                     drift.applied
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            say!(
                 "The database drifted from the snapshot of `{}` (its last applied migration).",
                 drift.applied
             );
-            println!("To bring it back to the snapshot:");
+            say!("To bring it back to the snapshot:");
             for d in &drift.differences {
-                println!("  - {d}");
+                say!("  - {d}");
             }
             if write_migration {
                 let opts = GenerateOptions {
@@ -343,7 +362,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                 if let Outcome::Generated(g) =
                     generate::reconcile(&ws, &drift.live, &drift.applied, drift.backend, &opts)?
                 {
-                    println!(
+                    say!(
                         "Wrote {}; apply it with `cargo run -p migration -- up`.",
                         ws.display(&ws.migration_file(&g.module))
                     );
@@ -359,7 +378,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             if rules {
                 for rule in crate::lint::RULES {
                     let on: Vec<&str> = rule.backends.iter().map(|b| b.name()).collect();
-                    println!(
+                    say!(
                         "{} ({})\n  why:  {}\n  safe: {}",
                         rule.id,
                         on.join(", "),
@@ -371,15 +390,15 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             }
             let report = crate::lint::lint(&ws, name.as_deref(), backend)?;
             for finding in &report.findings {
-                println!("{}\n", crate::lint::render(finding, backend));
+                say!("{}\n", crate::lint::render(finding, backend));
             }
             for bad in &report.bad_waivers {
-                println!("invalid waiver: {bad}\n");
+                say!("invalid waiver: {bad}\n");
             }
             for (migration, w) in &report.waived {
-                println!("waived in {migration}: {} -- {}", w.rule, w.reason);
+                say!("waived in {migration}: {} -- {}", w.rule, w.reason);
             }
-            println!(
+            say!(
                 "{} migration(s) checked on {}: {} finding(s)",
                 report.checked,
                 backend.name(),
@@ -393,7 +412,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
         }
         Command::Preflight { database_url } => {
             let report = runtime()?.block_on(crate::preflight::preflight(&ws, &database_url))?;
-            print_preflight(&report);
+            print_preflight(&report)?;
             Ok(if report.has_problems() {
                 ExitCode::from(1)
             } else {
@@ -402,7 +421,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
         }
         Command::Baseline => {
             let module = generate::baseline(&ws, entities)?;
-            println!(
+            say!(
                 "Recorded the entities as the schema after `{module}` in {}.",
                 ws.display(&ws.snapshot())
             );
@@ -411,20 +430,20 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
     }
 }
 
-fn print_preflight(report: &crate::preflight::Preflight) {
+fn print_preflight(report: &crate::preflight::Preflight) -> Result<()> {
     use crate::preflight::Level;
     if report.pending.is_empty() {
-        println!("No pending migrations: nothing to check.");
-        return;
+        say!("No pending migrations: nothing to check.");
+        return Ok(());
     }
-    println!(
+    say!(
         "Preflight of {} pending migration(s) on {} (read-only):",
         report.pending.len(),
         report.backend.name()
     );
     let mut problems = 0;
     for check in &report.pending {
-        println!("{}", check.migration);
+        say!("{}", check.migration);
         for finding in &check.findings {
             let tag = match finding.level {
                 Level::Ok => "ok     ",
@@ -432,17 +451,18 @@ fn print_preflight(report: &crate::preflight::Preflight) {
                 Level::Problem => "PROBLEM",
             };
             problems += usize::from(finding.level == Level::Problem);
-            println!("  {tag} {}", finding.text);
+            say!("  {tag} {}", finding.text);
             if let Some(query) = &finding.query {
-                println!("          list them: {query}");
+                say!("          list them: {query}");
             }
         }
     }
     if problems > 0 {
-        println!("{problems} problem(s): these migrations would fail on this data; fix it first.");
+        say!("{problems} problem(s): these migrations would fail on this data; fix it first.");
     } else {
-        println!("No problem found in the data.");
+        say!("No problem found in the data.");
     }
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -482,39 +502,39 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
     let mut asker = questioner();
     match generate::generate(ws, entities, &opts, asker.as_mut())? {
         Outcome::NoChanges => {
-            println!("No changes detected");
+            say!("No changes detected");
         }
         Outcome::Generated(g) if !g.written => {
-            print!("{}", g.source);
+            write!(std::io::stdout(), "{}", g.source).map_err(Error::io("standard output"))?;
             for line in plan_report(&g, backend) {
                 eprintln!("{line}");
             }
         }
         Outcome::Generated(g) => {
-            println!("Migrations for 'migration':");
-            println!("  {}", ws.display(&ws.migration_file(&g.module)));
+            say!("Migrations for 'migration':");
+            say!("  {}", ws.display(&ws.migration_file(&g.module)));
             if g.summary.is_empty() {
-                println!("    - Empty migration: fill in `up` and `down` by hand");
+                say!("    - Empty migration: fill in `up` and `down` by hand");
             }
             for line in &g.summary {
-                println!("    - {line}");
+                say!("    - {line}");
             }
             if !g.lossy_down.is_empty() {
-                println!("  `down` restores the schema but not all data:");
+                say!("  `down` restores the schema but not all data:");
                 for line in &g.lossy_down {
-                    println!("    - {line}");
+                    say!("    - {line}");
                 }
             }
             for line in plan_report(&g, backend) {
-                println!("{line}");
+                say!("{line}");
             }
             if let Some(phased) = &g.phased {
                 for line in phased_report(phased) {
-                    println!("{line}");
+                    say!("{line}");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("Apply it with `cargo run -p migration -- up`; roll back with `down -n 1`.");
+            say!("Apply it with `cargo run -p migration -- up`; roll back with `down -n 1`.");
         }
     }
     Ok(ExitCode::SUCCESS)

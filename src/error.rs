@@ -44,6 +44,16 @@ pub enum Error {
     },
 
     #[error(
+        "{path}:{line}: git conflict markers: a merge (or rebase) is unfinished\n  \
+         `git checkout -- FILE` refuses unmerged paths during a merge: take one side with \
+         `git checkout --ours -- {path}` (or `--theirs`), or abort with `git merge --abort`. When \
+         both branches generated a migration, abort, rebase one branch onto the other, move its \
+         migration aside and run `generate --autogenerate` again (see \
+         docs/troubleshooting.md#unfinished-merge)"
+    )]
+    UnfinishedMerge { path: PathBuf, line: usize },
+
+    #[error(
         "{path}: {reason}\n  tidemark edits this file with a Rust parser; it expects the layout `sea-orm-migration init` writes (`mod m...;` items and a `vec![Box::new(m....::Migration), ...]` in `fn migrations()`)"
     )]
     UnreadableLib { path: PathBuf, reason: String },
@@ -69,14 +79,21 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
-    #[error("cannot reach the database at {url}: {source}")]
+    #[error(
+        "cannot reach the database at {}: {}\n  see docs/troubleshooting.md#cannot-connect",
+        tidemark_runtime::redact_url(url),
+        tidemark_runtime::scrub_password(&tidemark_runtime::describe_db_error(source), url)
+    )]
     Connect {
         url: String,
         #[source]
         source: sea_orm::DbErr,
     },
 
-    #[error("database error while {context}: {source}")]
+    #[error(
+        "database error while {context}: {}",
+        tidemark_runtime::describe_db_error(source)
+    )]
     Database {
         context: String,
         #[source]

@@ -216,13 +216,17 @@ fn read_column(
         )
     })?;
     let (comment, renamed_from) = split_renamed_from(spec.comment.as_deref());
+    let auto_incrementable = ty.is_integer();
     let column = Column {
         name: name.clone(),
         ty,
         // SeaORM marks every non-`Option` field NOT NULL; a primary key is NOT NULL regardless.
         nullable: spec.nullable != Some(false) && !spec.primary_key,
         default: spec.default.as_ref().map(read_default),
-        auto_increment: spec.auto_increment,
+        // SeaORM marks every primary key auto-increment unless told otherwise, a `Uuid` or
+        // `String` key too; a database can only count integers up (sea-query panics on a
+        // UUID `AUTO_INCREMENT`).
+        auto_increment: spec.auto_increment && auto_incrementable,
         unique: spec.unique,
         comment,
     };
@@ -376,10 +380,29 @@ fn table_ref_name(table: Option<&TableRef>) -> Option<String> {
 }
 
 /// Every foreign key must point at a listed entity's table and existing columns: a relation to
-/// an entity that was not listed would otherwise surface only when the migration runs.
+/// an entity that was not listed would otherwise surface only when the migration runs. A
+/// `SET NULL` action needs nullable columns: MySQL refuses such a key (after the migration
+/// dropped the old one), PostgreSQL accepts it and then fails every delete of a parent row.
 fn check_references(schema: &Schema) -> Result<()> {
     for table in schema.tables.values() {
         for fk in table.foreign_keys.values() {
+            let set_null = [("on_delete", fk.on_delete), ("on_update", fk.on_update)]
+                .into_iter()
+                .find(|(_, action)| *action == ForeignKeyAction::SetNull);
+            let not_null = fk
+                .columns
+                .iter()
+                .find(|c| table.column(c).is_some_and(|c| !c.nullable));
+            if let (Some((attribute, _)), Some(column)) = (set_null, not_null) {
+                return Err(Error::InvalidEntities(format!(
+                    "the relation from `{table}.{column}` to `{target}` says {attribute} = \
+                     \"SetNull\", but `{table}.{column}` is NOT NULL, so the database could \
+                     never set it to NULL; make the field an `Option<...>`, or choose \
+                     \"Cascade\", \"Restrict\" or \"NoAction\"",
+                    table = table.name,
+                    target = fk.ref_table,
+                )));
+            }
             let Some(target) = schema.tables.get(&fk.ref_table) else {
                 return Err(Error::InvalidEntities(format!(
                     "foreign key `{}` on `{}` references table `{}`, which no listed entity \

@@ -756,13 +756,18 @@ fn waivers(changes: &[Change]) -> Vec<(String, String)> {
         (false, true) => " (down)",
         (false, false) => return waivers,
     };
-    waivers.push((
-        format!("column-type-rewrites{direction}"),
-        format!(
-            "{} only widen: PostgreSQL changes the catalog without rewriting the table",
-            what.join(", ")
+    let what = what.join(", ");
+    let reason = match direction {
+        " (up)" => format!(
+            "{what}: the new type holds every old value, so PostgreSQL changes only the catalog"
         ),
-    ));
+        " (down)" => format!(
+            "undoing {what} goes back to a type that holds every value, so PostgreSQL changes \
+             only the catalog"
+        ),
+        _ => format!("{what}: PostgreSQL changes only the catalog, both ways"),
+    };
+    waivers.push((format!("column-type-rewrites{direction}"), reason));
     waivers
 }
 

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod generate;
 pub mod introspect;
 pub mod lint;
+pub mod merge;
 pub mod model;
 pub mod plan;
 pub mod preflight;

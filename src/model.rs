@@ -184,6 +184,22 @@ impl Table {
 }
 
 impl ColumnType {
+    /// Whether the type is an integer, the only kind a database can auto-increment.
+    pub fn is_integer(&self) -> bool {
+        use ColumnType::*;
+        matches!(
+            self,
+            TinyInteger
+                | SmallInteger
+                | Integer
+                | BigInteger
+                | TinyUnsigned
+                | SmallUnsigned
+                | Unsigned
+                | BigUnsigned
+        )
+    }
+
     /// Whether converting every value of `self` into `to` can fail or lose information.
     pub fn narrows_to(&self, to: &ColumnType) -> bool {
         use ColumnType::*;

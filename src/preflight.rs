@@ -53,7 +53,7 @@ impl Preflight {
     }
 }
 
-/// Rows a blocking statement gets through per second, from LOCKS.md's runs on 2,000,000 rows
+/// Rows a blocking statement gets through per second, measured on 2,000,000 rows (docs/locks.md)
 /// on this project's kind of machine (2 cores, PostgreSQL 15).
 fn rows_per_second(rule: &str) -> Option<f64> {
     Some(match rule {
@@ -73,7 +73,7 @@ const STALL_BUDGET_SECONDS: f64 = 0.1;
 pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
         flag: "--database-url",
-        value: url.to_owned(),
+        value: tidemark_runtime::redact_url(url),
         reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
     })?;
     let lib = ws.lib_rs();
@@ -257,23 +257,20 @@ async fn check_data(
             if !from.unique && to.unique {
                 findings.push(duplicates(tx, backend, table, &column).await?);
             }
-            if let (ColumnType::String(Some(old)), ColumnType::String(Some(new)))
-            | (ColumnType::Char(Some(old)), ColumnType::Char(Some(new))) = (&from.ty, &to.ty)
-                && new < old
+            // The same condition the migration's own check (`tidemark_runtime::fit`) stops on;
+            // SQLite keeps every value as it is, so nothing can fail there.
+            if let Some(fit) = crate::plan::fit::fit_for(&from.ty, &to.ty, backend)
+                && let Some(filter) = fit.violation(backend.db(), &to.name)
             {
-                let length = if backend == Backend::Mysql {
-                    "CHAR_LENGTH"
-                } else {
-                    "LENGTH"
-                };
-                let filter = format!("{length}({c}) > {new}");
                 let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {filter}")).await?;
                 findings.push(if n > 0 {
                     Finding {
                         level: Level::Problem,
                         text: format!(
-                            "`{table}.{}` narrows to {new} characters but {n} value(s) are longer",
-                            to.name
+                            "`{table}.{}` narrows to {} but {n} value(s) do not fit: the \
+                             migration stops before converting them",
+                            to.name,
+                            fit.describe()
                         ),
                         query: Some(format!(
                             "SELECT {}, {c} FROM {t} WHERE {filter}",
@@ -282,8 +279,9 @@ async fn check_data(
                     }
                 } else {
                     ok(format!(
-                        "every `{table}.{}` fits in {new} characters",
-                        to.name
+                        "every `{table}.{}` fits {}",
+                        to.name,
+                        fit.describe()
                     ))
                 });
             }
@@ -511,7 +509,7 @@ async fn check_locks(
             level,
             text: format!(
                 "{}: `{table}` ({rows} rows) blocks writes for about {seconds:.2} s \
-                 (at LOCKS.md's {:.1}M rows/s); {}",
+                 (at {:.1}M rows/s, measured in docs/locks.md); {}",
                 finding.rule.id,
                 rate / 1e6,
                 finding.rule.safe

@@ -123,6 +123,7 @@ fn unreadable(path: &Path, reason: String) -> Error {
 
 impl Layout {
     fn parse(source: &str, path: &Path) -> Result<Layout> {
+        crate::merge::refuse_conflict_markers(path, source)?;
         let file = syn::parse_file(source).map_err(|e| {
             let at = e.span().start();
             unreadable(

@@ -1,11 +1,11 @@
 //! What `generate` tells a person about a migration before it runs: each step with the lock
 //! it takes and how long, the risks, and the order in which to deploy code and migration
-//! (SAFETY.md's decision trees, made concrete for the change at hand).
+//! (docs/decisions.md's decision trees, made concrete for the change at hand).
 
 use crate::backend::Backend;
 use crate::diff::Change;
 use crate::model::Schema;
-use crate::plan::{Plan, assess};
+use crate::plan::{Cost, Op, Plan, assess};
 
 /// The plan of `up` on `backend`, one block per step.
 pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
@@ -32,6 +32,16 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
     lines.push(format!("Plan on {} ({how}):", backend.name()));
     let mut risks = Vec::new();
     let mut n = 0;
+    // Tables this migration creates are empty while it runs: nothing to scan or wait for.
+    let created: Vec<&str> = plan
+        .up
+        .iter()
+        .flat_map(|s| s.ops(backend))
+        .filter_map(|op| match op {
+            Op::CreateTable { table, .. } => Some(table.name.as_str()),
+            _ => None,
+        })
+        .collect();
     for step in &plan.up {
         let ops = step.ops(backend);
         if ops.is_empty() {
@@ -40,7 +50,11 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
         n += 1;
         lines.push(format!("  {n}. {}", step.summary));
         for op in ops {
-            let a = assess(op, backend);
+            let mut a = assess(op, backend);
+            if a.cost.is_risky() && op.scanned_table().is_some_and(|t| created.contains(&t)) {
+                a.lock = "none that waits: the table is new and empty";
+                a.cost = Cost::Brief;
+            }
             lines.push(format!(
                 "     - {}: {}; {}",
                 a.action,

@@ -63,6 +63,7 @@ impl Snapshot {
             path: path.to_owned(),
             reason,
         };
+        crate::merge::refuse_conflict_markers(path, text)?;
         // Tolerate a byte-order mark and CRLF line endings that editors or git may introduce.
         let text = text.trim_start_matches('\u{feff}');
         let value: serde_json::Value =

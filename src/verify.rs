@@ -74,13 +74,13 @@ impl Scratch {
         };
         let backend = Backend::from_url(admin).ok_or_else(|| Error::InvalidArgument {
             flag: "--database-url",
-            value: admin.to_owned(),
+            value: tidemark_runtime::redact_url(admin),
             reason: "expected a postgres:// or mysql:// URL".into(),
         })?;
         if backend == Backend::Sqlite {
             return Err(Error::InvalidArgument {
                 flag: "--database-url",
-                value: admin.to_owned(),
+                value: tidemark_runtime::redact_url(admin),
                 reason: "verify makes its own scratch SQLite file; give a server URL, or no URL"
                     .into(),
             });
@@ -294,7 +294,7 @@ pub struct Drift {
 pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
         flag: "--database-url",
-        value: url.to_owned(),
+        value: tidemark_runtime::redact_url(url),
         reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
     })?;
     let db = connect(url).await?;

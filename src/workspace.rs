@@ -1,4 +1,4 @@
-//! Where things live in a SeaORM workspace (see DESIGN.md, "The contract").
+//! Where things live in a SeaORM workspace (the README's "Commands").
 
 use std::path::{Path, PathBuf};
 

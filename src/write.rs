@@ -14,10 +14,18 @@ pub fn write_all(files: &[(PathBuf, String)]) -> Result<()> {
     let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::new();
     for (path, contents) in files {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tidemark-")
-            .tempfile_in(dir)
-            .map_err(Error::io(dir))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".tidemark-");
+        // A new file gets what the umask leaves of rw-rw-rw- (as `touch` would), not the
+        // temporary file's private 0600; a replaced file keeps its own mode (set below).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(dir).map_err(Error::io(dir))?;
+        if let Ok(existing) = std::fs::metadata(path) {
+            tmp.as_file()
+                .set_permissions(existing.permissions())
+                .map_err(Error::io(tmp.path().to_owned()))?;
+        }
         tmp.write_all(contents.as_bytes())
             .map_err(Error::io(tmp.path().to_owned()))?;
         tmp.as_file()

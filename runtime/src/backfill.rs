@@ -1,8 +1,8 @@
 //! Batched backfill: fill a column from an SQL expression over the row, a batch at a time.
 //!
 //! One `UPDATE` over a big table holds the row locks of every row it touched until it
-//! commits, so application writes to those rows queue behind the whole statement (LOCKS.md
-//! measured a 6.9 s writer stall for 2,000,000 rows). Batches committed one by one hold each
+//! commits, so application writes to those rows queue behind the whole statement (docs/locks.md#backfill
+//! shows a 6.9 s writer stall for 2,000,000 rows). Batches committed one by one hold each
 //! row lock for one batch only. Run outside a transaction (`use_transaction() -> Some(false)`),
 //! each batch commits on its own; a failure keeps the batches already done, and running the
 //! migration again carries on, because only rows still NULL are filled.

@@ -1,23 +1,28 @@
 //! The migrator binary's entry point: sea-orm-migration's CLI with tidemark's defaults.
 
+use crate::message::{describe, redact_url, scrub};
+use clap::{Parser, Subcommand};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, DbConn, metric};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Used when neither the environment nor `.env` names a database, so that a new user can run
 /// the migrator without a server.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tidemark.sqlite?mode=rwc";
 
-/// Runs sea-orm-migration's CLI (`up`, `down -n N`, `status`, `fresh`, `refresh`, `reset`)
-/// for `migrator`, with `DATABASE_URL` from the environment, `.env`, or the SQLite default.
+/// Runs the migrator's CLI (`up`, `down -n N`, `status`, `fresh`, `refresh`, `reset`, as
+/// sea-orm-migration's) for `migrator`, with `DATABASE_URL` from the environment, `.env`,
+/// `--database-url`, or the SQLite default.
 ///
-/// Call it from a plain `fn main()`: it builds its own Tokio runtime, because setting the
-/// default `DATABASE_URL` must happen before any other thread exists.
+/// Call it from a plain `fn main()`: it builds its own Tokio runtime. It never panics on bad
+/// input: an unreachable database or a malformed URL exits 2 with the URL shown without its
+/// password, a failed migration exits 1 with the database's message.
 ///
 /// With `TIDEMARK_SQL_PREVIEW=postgres|mysql|sqlite` set (as `tidemark sql` does), it prints
 /// the SQL of one migration (`TIDEMARK_SQL_MIGRATION`, default the last; `down` when
 /// `TIDEMARK_SQL_DOWN=1`) instead, without connecting to any database.
-pub fn run_cli<M: MigratorTrait + Send + Sync>(migrator: M) {
+pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     if let Ok(backend) = std::env::var("TIDEMARK_SQL_PREVIEW") {
         let backend = match backend.as_str() {
             "postgres" => DbBackend::Postgres,
@@ -49,15 +54,138 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(migrator: M) {
         return;
     }
     dotenvy::dotenv().ok();
-    if std::env::var_os("DATABASE_URL").is_none() {
-        // SAFETY: no other thread exists yet; the runtime is built below.
-        unsafe { std::env::set_var("DATABASE_URL", DEFAULT_DATABASE_URL) };
-    }
+    let cli = Cli::parse();
+    setup_tracing(cli.verbose);
+    let url = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let mut options = ConnectOptions::new(url.clone());
+    let timeout = connect_timeout();
+    options
+        .set_schema_search_path(cli.database_schema.as_deref().unwrap_or("public"))
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("failed to start the Tokio runtime");
-    runtime.block_on(cli::run_cli_with_connection(migrator, connect));
+    let code = runtime.block_on(async {
+        let db = match connect(options).await {
+            Ok(db) => db,
+            Err(err) => {
+                eprintln!(
+                    "error: cannot reach the database at {}: {}\n  DATABASE_URL comes from the \
+                     environment, `.env` or `--database-url`; the wait is bounded by \
+                     TIDEMARK_CONNECT_TIMEOUT_S ({} s). See docs/troubleshooting.md#cannot-connect",
+                    redact_url(&url),
+                    scrub(&describe(&err), &url),
+                    timeout.as_secs()
+                );
+                return 2;
+            }
+        };
+        let done = match cli.command.unwrap_or(Command::Up { num: None }) {
+            Command::Up { num } => M::up(&db, num).await,
+            Command::Down { num } => M::down(&db, Some(num)).await,
+            Command::Status => M::status(&db).await,
+            Command::Fresh => M::fresh(&db).await,
+            Command::Refresh => M::refresh(&db).await,
+            Command::Reset => M::reset(&db).await,
+        };
+        match done {
+            Ok(()) => 0,
+            Err(err) => {
+                eprintln!("error: {}", scrub(&describe(&err), &url));
+                1
+            }
+        }
+    });
+    if code != 0 {
+        std::process::exit(code);
+    }
+}
+
+/// The migrator's command line: sea-orm-migration's database commands, with the database URL
+/// never echoed (`--help` hides the environment's value).
+#[derive(Parser)]
+#[command(version, about = "Apply and roll back this crate's migrations")]
+struct Cli {
+    /// Show debug messages.
+    #[arg(short = 'v', long, global = true)]
+    verbose: bool,
+    /// PostgreSQL schema (default `public`); ignored on MySQL and SQLite.
+    #[arg(short = 's', long, global = true, env = "DATABASE_SCHEMA")]
+    database_schema: Option<String>,
+    /// Database URL (default: the SQLite file `tidemark.sqlite`).
+    #[arg(
+        short = 'u',
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations (the default).
+    Up {
+        /// How many pending migrations to apply (all by default).
+        #[arg(short, long)]
+        num: Option<u32>,
+    },
+    /// Roll back applied migrations, the last first.
+    Down {
+        /// How many applied migrations to roll back.
+        #[arg(short, long, default_value = "1")]
+        num: u32,
+    },
+    /// Show which migrations are applied and which are pending.
+    Status,
+    /// Drop all tables, then apply every migration.
+    Fresh,
+    /// Roll back every applied migration, then apply them all.
+    Refresh,
+    /// Roll back every applied migration.
+    Reset,
+}
+
+/// How long the migrator waits for a connection: `TIDEMARK_CONNECT_TIMEOUT_S`, 10 s by default,
+/// so an unreachable server is reported instead of retried for the driver's 30 s.
+fn connect_timeout() -> Duration {
+    let seconds = std::env::var("TIDEMARK_CONNECT_TIMEOUT_S")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(10);
+    Duration::from_secs(seconds)
+}
+
+/// sea-orm-migration reports progress through `tracing`: show it as its own CLI does.
+fn setup_tracing(verbose: bool) {
+    use tracing_subscriber::prelude::*;
+    let filter = if verbose {
+        "debug"
+    } else {
+        "sea_orm_migration=info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).expect("a valid filter");
+    let layer = tracing_subscriber::fmt::layer()
+        .with_target(verbose)
+        .with_level(verbose);
+    let layer = if verbose {
+        layer.boxed()
+    } else {
+        layer.without_time().boxed()
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init();
 }
 
 /// Connects the way tidemark's migrations expect.

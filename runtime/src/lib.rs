@@ -6,7 +6,9 @@
 
 pub mod backfill;
 pub mod cli;
+pub mod fit;
 pub mod lock;
+mod message;
 pub mod mysql;
 pub mod postgres;
 pub mod preview;
@@ -18,3 +20,4 @@ pub mod view;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};
 pub use lock::locked;
+pub use message::{describe as describe_db_error, redact_url, scrub as scrub_password};

@@ -2,7 +2,7 @@
 //!
 //! A DDL statement that waits for its lock (behind a long transaction, say) blocks every
 //! query queued behind it for as long as it waits. Measured on PostgreSQL 15 (see
-//! `shared/LOCKS.md` in the project): a 10 s reader made a plain `ALTER TABLE` stall writers
+//! docs/locks.md#lock-timeout): a 10 s reader made a plain `ALTER TABLE` stall writers
 //! for 9.1 s; a 2 s `lock_timeout` still stalled them 2 s per attempt; 50 ms attempts with
 //! retries kept the worst stall at 57 ms. So the timeout is short and the patience lives in
 //! the retries, which release every lock while they back off.

@@ -47,7 +47,7 @@ pub static RULES: &[Rule] = &[
         id: "create-index-blocks-writes",
         backends: PG,
         why: "CREATE INDEX holds a SHARE lock for the whole build, so every write to the table \
-              waits (1.3 s for 2,000,000 rows in LOCKS.md)",
+              waits (1.3 s for 2,000,000 rows, docs/locks.md)",
         safe: "CREATE INDEX CONCURRENTLY in a migration with `use_transaction() -> \
                Some(false)`; `tidemark generate` writes it that way",
         up_only: false,
@@ -123,7 +123,7 @@ pub static RULES: &[Rule] = &[
         id: "missing-lock-timeout",
         backends: PG,
         why: "DDL waiting for its lock blocks every query queued behind it for as long as it \
-              waits (9.1 s behind a 10 s reader in LOCKS.md)",
+              waits (9.1 s behind a 10 s reader, docs/locks.md)",
         safe: "SET LOCAL lock_timeout = '50ms' before the DDL and retry with backoff \
                (`tidemark_runtime::locked` does both)",
         up_only: false,
@@ -142,8 +142,8 @@ pub static RULES: &[Rule] = &[
         id: "backfill-in-one-statement",
         backends: SERVERS,
         why: "one UPDATE over a table holds the lock of every row it changed until it commits: \
-              writers to those rows wait for the whole statement (6.9 s for 2,000,000 rows in \
-              LOCKS.md)",
+              writers to those rows wait for the whole statement (6.9 s for 2,000,000 rows, \
+              docs/locks.md)",
         safe: "update in batches by key range, each committed (`tidemark_runtime::backfill::run`)",
         up_only: false,
         check: backfill_in_one_statement,

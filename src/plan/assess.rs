@@ -1,5 +1,5 @@
 //! What each planned statement does to a live table: the lock it takes, for how long, and
-//! whether old code survives it. PostgreSQL's figures are in the project's LOCKS.md; its lock
+//! whether old code survives it. PostgreSQL's figures are in docs/locks.md; its lock
 //! levels are those of <https://www.postgresql.org/docs/current/explicit-locking.html>.
 
 use super::Op;
@@ -58,6 +58,9 @@ const SHARE_ROW_EXCLUSIVE: &str = "SHARE ROW EXCLUSIVE on both tables (blocks wr
 const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE (reads and writes go on)";
 const ROW_LOCKS: &str = "row locks of one batch at a time";
 const NEW_TABLE: &str = "none on existing tables";
+const READ_ONLY: &str = "a read (reads and writes go on)";
+const FIT_NOTE: &str = "stops the migration before the type changes if a value would be \
+                        truncated or rounded, and lists the rows";
 
 /// What `op` does on `backend`.
 pub fn assess(op: &Op, backend: Backend) -> Assessment {
@@ -211,6 +214,13 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "each batch commits on its own, so a writer waits one batch at most",
         ),
         Op::Sql(_) => a(&action, ACCESS_EXCLUSIVE, Cost::Brief, "catalog only"),
+        Op::SqlRewrite(_) => a(
+            &action,
+            ACCESS_EXCLUSIVE,
+            Cost::Rewrite,
+            "converts every row under the lock",
+        ),
+        Op::RequireFit { .. } => a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
             &action,
             "SHARE ROW EXCLUSIVE (blocks writes)",
@@ -294,7 +304,8 @@ fn mysql(op: &Op) -> Assessment {
                 Cost::Brief,
                 "RENAME TABLE, then CREATE VIEW: statements on the view's name fail in the moment between",
             ),
-            Op::Sql(_) => a(
+            Op::RequireFit { .. } => a(READ_ONLY, Cost::OnlineScan, FIT_NOTE),
+            Op::Sql(_) | Op::SqlRewrite(_) => a(
                 "the server's default algorithm",
                 Cost::Brief,
                 "as written; a statement the server cannot make in place copies the table",
@@ -403,7 +414,10 @@ pub fn action(op: &Op) -> String {
             Some(key) => format!("UPDATE {table} SET {column} in batches by {key} range"),
             None => format!("UPDATE {table} SET {column} in batches"),
         },
-        Op::Sql(sql) => sql.split_whitespace().take(6).collect::<Vec<_>>().join(" "),
+        Op::Sql(sql) | Op::SqlRewrite(sql) => sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        Op::RequireFit { table, column, fit } => {
+            format!("check that every {table}.{column} fits {}", fit.describe())
+        }
         Op::InstallSync {
             table,
             column,

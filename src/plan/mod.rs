@@ -6,11 +6,12 @@
 //! finds the changes that destroy data, which the CLI refuses without consent.
 
 mod assess;
+pub mod fit;
 mod online;
 pub mod phased;
 mod swap;
 
-pub use assess::{Assessment, assess};
+pub use assess::{Assessment, Cost, assess};
 
 use crate::backend::{self, Backend};
 use crate::diff::{self, Change};
@@ -24,7 +25,7 @@ pub type Backfills = BTreeMap<(String, String), String>;
 /// How a migration applies changes to tables that already hold rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Safety {
-    /// The zero-downtime forms of SAFETY.md: concurrent index builds, `NOT VALID` foreign
+    /// The zero-downtime forms of docs/locks.md: concurrent index builds, `NOT VALID` foreign
     /// keys and checks validated separately, batched backfills. A migration holding one of
     /// them runs outside a transaction, each step in a short transaction of its own.
     #[default]
@@ -155,6 +156,15 @@ pub enum Op {
     },
     /// Backend-specific SQL for what sea-query has no builder for, written by the planner.
     Sql(String),
+    /// The same, for a statement that rewrites its table (PostgreSQL's enum column converted
+    /// to a re-created type).
+    SqlRewrite(String),
+    /// Stop before a narrowing type change when a value of the column does not fit.
+    RequireFit {
+        table: String,
+        column: String,
+        fit: fit::Fit,
+    },
     /// Fill `column` from `expr` where it is NULL, in one `UPDATE`.
     Backfill {
         table: String,
@@ -276,6 +286,20 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The existing table whose rows a statement reads or writes, for the ops whose cost
+    /// depends on the table's size.
+    pub fn scanned_table(&self) -> Option<&str> {
+        match self {
+            Op::AddForeignKey { table, .. }
+            | Op::CreateIndex { table, .. }
+            | Op::AddUniqueConstraint { table, .. } => Some(table),
+            Op::MysqlOnline(inner) => inner.scanned_table(),
+            _ => None,
+        }
+    }
+}
+
 impl Plan {
     /// Whether any step, up or down, on any backend, must run outside a transaction.
     pub fn runs_outside_transaction(&self) -> bool {
@@ -342,6 +366,40 @@ fn reconcile_guard(change: &Change) -> Option<Guard> {
         }
         _ => return None,
     })
+}
+
+/// Moves every narrowing's value check (`Op::RequireFit`) into one step ahead of the changes,
+/// after the renames whose names the checks already use: a value that does not fit then stops
+/// the migration before anything changed, also on MySQL/MariaDB, whose DDL commits as it goes.
+fn hoist_fit_checks(steps: &mut Vec<Step>) {
+    let mut checks = Step {
+        summary: "Check that every value fits its narrowed type".to_owned(),
+        guard: None,
+        sqlite: Vec::new(),
+        postgres: Vec::new(),
+        mysql: Vec::new(),
+    };
+    for step in steps.iter_mut().filter(|s| s.guard.is_none()) {
+        for (ops, into) in [
+            (&mut step.postgres, &mut checks.postgres),
+            (&mut step.mysql, &mut checks.mysql),
+        ] {
+            let (fits, rest) = std::mem::take(ops)
+                .into_iter()
+                .partition(|op| matches!(op, Op::RequireFit { .. }));
+            *ops = rest;
+            into.extend::<Vec<Op>>(fits);
+        }
+    }
+    if checks.postgres.is_empty() && checks.mysql.is_empty() {
+        return;
+    }
+    let is_rename = |op: &Op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. });
+    let at = steps
+        .iter()
+        .position(|s| !Backend::ALL.iter().all(|b| s.ops(*b).iter().all(is_rename)))
+        .unwrap_or(steps.len());
+    steps.insert(at, checks);
 }
 
 /// Plans `changes` (which take `old` to `new`) in both directions.
@@ -432,7 +490,7 @@ pub fn plan_with_restore(
             _ => {}
         }
     }
-    let down = plan_direction(
+    let mut down = plan_direction(
         new,
         old,
         &reversed,
@@ -440,6 +498,9 @@ pub fn plan_with_restore(
         Direction::Down,
         safety,
     )?;
+    let mut up = up;
+    hoist_fit_checks(&mut up);
+    hoist_fit_checks(&mut down);
     Ok(Plan {
         up,
         down,
@@ -913,9 +974,6 @@ fn plan_change(
                     .collect()
             } else {
                 sql::pg_recreate_enum(before, after, &columns)
-                    .into_iter()
-                    .map(Op::Sql)
-                    .collect()
             };
             let mysql = columns
                 .into_iter()
@@ -1185,6 +1243,16 @@ fn plan_alter_column(
     }
     let ty = backend::physical_type(&before.ty, from, Backend::Postgres)
         != backend::physical_type(&after.ty, to, Backend::Postgres);
+    let require_fit = |backend| {
+        fit::fit_for(&before.ty, &after.ty, backend).map(|fit| Op::RequireFit {
+            table: table.to_owned(),
+            column: before.name.clone(),
+            fit,
+        })
+    };
+    if ty {
+        postgres.extend(require_fit(Backend::Postgres));
+    }
     let nullable = before.nullable != after.nullable;
     let default = before.default != after.default;
     let set_default = default && after.default.is_some();
@@ -1207,6 +1275,7 @@ fn plan_alter_column(
         || default
         || before.comment != after.comment;
     if mysql_changed {
+        mysql.extend(require_fit(Backend::Mysql));
         mysql.push(Op::ModifyColumn {
             table: table.to_owned(),
             column: Column {
@@ -1543,7 +1612,7 @@ fn action_words(action: crate::model::ForeignKeyAction) -> &'static str {
 
 /// The raw SQL the planner writes where sea-query has no builder, per backend.
 mod sql {
-    use super::Backend;
+    use super::{Backend, Op};
     use crate::model::{Column, EnumType};
 
     pub(super) fn ident(backend: Backend, name: &str) -> String {
@@ -1625,13 +1694,16 @@ mod sql {
         from: &EnumType,
         to: &EnumType,
         columns: &[(String, Column)],
-    ) -> Vec<String> {
+    ) -> Vec<Op> {
         let name = ident(Backend::Postgres, &to.name);
         let old = ident(Backend::Postgres, &format!("{}__tidemark_old", from.name));
         let values: Vec<String> = to.values.iter().map(|v| literal(v)).collect();
         let mut sql = vec![
-            format!("ALTER TYPE {name} RENAME TO {old}"),
-            format!("CREATE TYPE {name} AS ENUM ({})", values.join(", ")),
+            Op::Sql(format!("ALTER TYPE {name} RENAME TO {old}")),
+            Op::Sql(format!(
+                "CREATE TYPE {name} AS ENUM ({})",
+                values.join(", ")
+            )),
         ];
         for (table, column) in columns {
             let (t, c) = (
@@ -1639,19 +1711,22 @@ mod sql {
                 ident(Backend::Postgres, &column.name),
             );
             if column.default.is_some() {
-                sql.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
+                sql.push(Op::Sql(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"
+                )));
             }
-            sql.push(format!(
+            // Every row is converted: a rewrite, which fails on a value the type lost.
+            sql.push(Op::SqlRewrite(format!(
                 "ALTER TABLE {t} ALTER COLUMN {c} TYPE {name} USING {c}::text::{name}"
-            ));
+            )));
             if let Some(default) = &column.default {
                 let value = crate::backend::default_sql(default, Backend::Postgres);
-                sql.push(format!(
+                sql.push(Op::Sql(format!(
                     "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {value}"
-                ));
+                )));
             }
         }
-        sql.push(format!("DROP TYPE {old}"));
+        sql.push(Op::Sql(format!("DROP TYPE {old}")));
         sql
     }
 }

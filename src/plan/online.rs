@@ -1,5 +1,5 @@
 //! The zero-downtime forms: planned statements on tables that already hold rows are turned
-//! into the sequences of SAFETY.md. Tables created by the same migration are new and empty,
+//! into the sequences of docs/locks.md. Tables created by the same migration are new and empty,
 //! so their statements stay plain.
 
 use super::Op;

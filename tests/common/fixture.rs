@@ -57,7 +57,22 @@ pub fn workspace(steps: &[EntitySet]) -> (Scratch, Workspace) {
 }
 
 /// The same with the plan's `safety` (`Safety::Naive` is `--unsafe`).
+#[allow(dead_code)] // not every test binary needs it
 pub fn workspace_with(steps: &[EntitySet], safety: Safety) -> (Scratch, Workspace) {
+    workspace_generated(steps, safety, false)
+}
+
+/// The same, generated with `--allow-destructive` (drops, narrowing).
+#[allow(dead_code)] // not every test binary needs it
+pub fn workspace_destructive(steps: &[EntitySet]) -> (Scratch, Workspace) {
+    workspace_generated(steps, Safety::Online, true)
+}
+
+fn workspace_generated(
+    steps: &[EntitySet],
+    safety: Safety,
+    allow_destructive: bool,
+) -> (Scratch, Workspace) {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::new(dir.path());
     let migration = ws.migration_dir();
@@ -114,7 +129,7 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             autogenerate: true,
             renames: Renames::default(),
             backfills: Backfills::new(),
-            allow_destructive: false,
+            allow_destructive,
             safety,
             phased: false,
             dry_run: false,

@@ -313,7 +313,7 @@ fn migrate(prepared: &Prepared, scenario: &str, url: &str, args: &[&str]) {
     );
 }
 
-/// The full round trip of DESIGN.md's contract, with rows present, on `backend`.
+/// The full round trip of the README's contract, with rows present, on `backend`.
 pub async fn run(scenarios: &[Scenario], name: &str, backend: Backend) {
     let scenario = scenarios
         .iter()

@@ -318,6 +318,19 @@ mod join_table {
     });
 }
 
+/// `#[sea_orm(primary_key)]` on a `Uuid`: SeaORM calls it auto-increment, a database cannot.
+mod uuid_key {
+    item!(item {});
+    entity!(session, "session", {
+        #[sea_orm(primary_key)]
+        pub id: Uuid,
+        pub item_id: i32,
+    }, {
+        #[sea_orm(belongs_to = "super::item::Entity", from = "Column::ItemId", to = "super::item::Column::Id", on_delete = "Cascade")]
+        Item,
+    });
+}
+
 mod composite_index {
     entity!(item, "item", {
         #[sea_orm(primary_key)]
@@ -579,6 +592,9 @@ fn scenarios() -> Vec<Scenario> {
                 join_table::item_tag::Entity
             ]
         }),
+        S::new("uuid_primary_key", set!(base), || {
+            entities![uuid_key::item::Entity, uuid_key::session::Entity]
+        }),
         S::new(
             "change_primary_key",
             || entities![pk_single::membership::Entity],
@@ -729,6 +745,7 @@ scenario_tests!(
     self_referencing_foreign_key,
     circular_foreign_keys,
     composite_primary_key_table,
+    uuid_primary_key,
     change_primary_key,
     enum_column,
     enum_add_value,

@@ -87,6 +87,7 @@ fn generate_then_check_then_no_changes() {
 
     let diff = tidemark(ws, &["diff", "--format", "json"]);
     assert_eq!(stdout(&diff).trim(), "[]");
+    assert_eq!(diff.status.code(), Some(0), "in sync");
 }
 
 #[test]
@@ -111,7 +112,8 @@ fn dry_run_prints_and_writes_nothing() {
 fn diff_lists_pending_changes_as_json() {
     let dir = empty_workspace();
     let out = tidemark(dir.path(), &["diff", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0));
+    // The contract of every reporting command: 1 when it found something.
+    assert_eq!(out.status.code(), Some(1));
     let changes: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let kinds: Vec<&str> = changes
         .as_array()

@@ -1,0 +1,127 @@
+//! A type change that narrows a column must never change a value silently.
+//!
+//! Some conversions lose data without an error: PostgreSQL's explicit cast to `varchar(n)`
+//! truncates, a `numeric` of smaller scale rounds on every backend (MySQL reports it as a note
+//! only), a decimal or float becoming an integer rounds, and MySQL without strict mode truncates
+//! strings. A narrowing therefore first asks [`require`] whether every value fits; when one
+//! does not, the migration stops before the type changes, naming the rows and the query that
+//! lists them.
+//!
+//! SQLite does not enforce declared types: its table rebuild keeps every value as it was, so
+//! nothing is checked there.
+
+use crate::raw::quote;
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// What every value of a column must fit before its type narrows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// At most this many characters.
+    Chars(u32),
+    /// A decimal of this precision and scale: no digit after the point lost to rounding and
+    /// none too many before it.
+    Decimal { precision: u32, scale: u32 },
+    /// A whole number between `min` and `max`.
+    Integer { min: i64, max: i64 },
+}
+
+impl Fit {
+    /// The SQL condition that holds for a value of `column` that does not fit, on `backend`
+    /// (`None` on SQLite, which keeps values as they are).
+    pub fn violation(&self, backend: DbBackend, column: &str) -> Option<String> {
+        let c = quote(backend, column);
+        let length = match backend {
+            DbBackend::MySql => "CHAR_LENGTH",
+            DbBackend::Postgres => "char_length",
+            _ => return None,
+        };
+        Some(match *self {
+            Fit::Chars(n) => format!("{length}({c}) > {n}"),
+            Fit::Decimal { precision, scale } => {
+                let whole_digits = precision.saturating_sub(scale);
+                format!(
+                    "({c} <> ROUND({c}, {scale}) OR ABS({c}) >= 1{zeros})",
+                    zeros = "0".repeat(whole_digits as usize)
+                )
+            }
+            Fit::Integer { min, max } => {
+                format!("({c} <> ROUND({c}) OR {c} < {min} OR {c} > {max})")
+            }
+        })
+    }
+
+    /// What the column narrows to, for messages.
+    pub fn describe(&self) -> String {
+        match *self {
+            Fit::Chars(n) => format!("{n} characters"),
+            Fit::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            Fit::Integer { min, max } => format!("whole numbers from {min} to {max}"),
+        }
+    }
+}
+
+/// Fails, before anything changes, when a value of `table.column` does not fit `fit`.
+///
+/// ```no_run
+/// # use sea_orm_migration::prelude::*;
+/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// use tidemark_runtime::fit::{Fit, require};
+/// require(manager, "user", "name", Fit::Chars(100)).await?;
+/// // ... then the ALTER that narrows `user.name` to varchar(100)
+/// # Ok(()) }
+/// ```
+pub async fn require(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    fit: Fit,
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let Some(violation) = fit.violation(backend, column) else {
+        return Ok(());
+    };
+    let t = quote(backend, table);
+    let count = format!("SELECT COUNT(*) AS n FROM {t} WHERE {violation}");
+    let row = manager
+        .get_connection()
+        .query_one_raw(Statement::from_string(backend, count))
+        .await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    if n == 0 {
+        return Ok(());
+    }
+    Err(DbErr::Migration(format!(
+        "`{table}.{column}` narrows to {}, but {n} value(s) do not fit and would be changed: \
+         nothing was converted. Fix or widen those values first, or keep the wider type.\n  \
+         list them: SELECT {c} FROM {t} WHERE {violation}\n  \
+         see docs/locks.md#narrowing",
+        fit.describe(),
+        c = quote(backend, column),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_per_backend() {
+        assert_eq!(
+            Fit::Chars(100).violation(DbBackend::Postgres, "name"),
+            Some("char_length(\"name\") > 100".to_owned())
+        );
+        assert_eq!(
+            Fit::Decimal {
+                precision: 10,
+                scale: 2
+            }
+            .violation(DbBackend::MySql, "price"),
+            Some("(`price` <> ROUND(`price`, 2) OR ABS(`price`) >= 100000000)".to_owned())
+        );
+        assert_eq!(Fit::Chars(1).violation(DbBackend::Sqlite, "c"), None);
+    }
+}

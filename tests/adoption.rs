@@ -1,0 +1,253 @@
+//! README's "Adopting tidemark in your workspace", run as written: a workspace outside the
+//! project's tree with crates named as users name them (`entity`, `migration`, `tool`),
+//! tidemark by path, and every command of the section on the embedded SQLite default.
+//!
+//! The files and commands come from the README itself, so the two change together. The build
+//! shares the project's target folder, so the dependencies compile once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project's own target folder (`CARGO_TARGET_TMPDIR` is `<target>/tmp`).
+fn project_target() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the tmp folder sits in the target folder")
+        .to_owned()
+}
+
+/// A fenced block of the README section: its info string and its lines.
+struct Block {
+    lang: String,
+    lines: Vec<String>,
+}
+
+fn adoption_section() -> Vec<Block> {
+    let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+    let start = readme
+        .find("## Adopting tidemark in your workspace")
+        .expect("the README has the adoption section");
+    let rest = &readme[start + 3..];
+    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    for line in section.lines() {
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            match current.take() {
+                Some(block) => blocks.push(block),
+                None => {
+                    current = Some(Block {
+                        lang: info.trim().to_owned(),
+                        lines: Vec::new(),
+                    })
+                }
+            }
+            continue;
+        }
+        if let Some(block) = current.as_mut() {
+            // Blocks sit in list items, indented by three spaces.
+            block
+                .lines
+                .push(line.strip_prefix("   ").unwrap_or(line).to_owned());
+        }
+    }
+    blocks
+}
+
+/// The file a block shows (its first line is `# path` or `// path`), if it shows one.
+fn file_of(block: &Block) -> Option<PathBuf> {
+    let first = block.lines.first()?;
+    let path = first
+        .strip_prefix("# ")
+        .or_else(|| first.strip_prefix("// "))?;
+    (path.ends_with(".toml") || path.ends_with(".rs")).then(|| PathBuf::from(path))
+}
+
+/// Splits a README command line into words, honouring double quotes, and reads the exit code
+/// its comment promises (`# exit 1: ...`; 0 otherwise).
+fn command_of(line: &str) -> Option<(Vec<String>, i32)> {
+    let (command, comment) = line.split_once(" #").unwrap_or((line, ""));
+    let command = command.trim();
+    if command.is_empty() || command.starts_with('#') {
+        return None;
+    }
+    let expected = if comment.contains("exit 1") { 1 } else { 0 };
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in command.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Some((words, expected))
+}
+
+/// The user's own entity crate (not part of the README: every workspace has one).
+fn write_entity_crate(dir: &Path) {
+    let entity = dir.join("entity");
+    std::fs::create_dir_all(entity.join("src")).unwrap();
+    std::fs::write(
+        entity.join("Cargo.toml"),
+        r#"[package]
+name = "entity"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+sea-orm = { version = "2.0.4", default-features = false, features = ["macros", "with-json", "with-chrono", "with-rust_decimal", "with-uuid", "entity-registry"] }
+"#,
+    )
+    .unwrap();
+    std::fs::write(entity.join("src/lib.rs"), "pub mod post;\npub mod user;\n").unwrap();
+    std::fs::write(
+        entity.join("src/user.rs"),
+        r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "user")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub email: String,
+    pub name: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::post::Entity")]
+    Post,
+}
+
+impl Related<super::post::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Post.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        entity.join("src/post.rs"),
+        r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "post")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub user_id: i32,
+    pub title: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id",
+        on_delete = "Cascade"
+    )]
+    User,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
+    let blocks = adoption_section();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    write_entity_crate(ws);
+
+    let tidemark = project_root();
+    let mut files = 0;
+    for block in &blocks {
+        let Some(path) = file_of(block) else { continue };
+        let text = block
+            .lines
+            .join("\n")
+            .replace("\"../../tidemark", &format!("\"{}", tidemark.display()));
+        let target = ws.join(&path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, text + "\n").unwrap();
+        files += 1;
+    }
+    assert!(files >= 6, "the README shows {files} file(s)");
+    // The lockfile pins the versions the project is tested with.
+    std::fs::copy(tidemark.join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
+
+    let commands: Vec<(Vec<String>, i32)> = blocks
+        .iter()
+        .filter(|b| b.lang == "sh")
+        .flat_map(|b| b.lines.iter().filter_map(|l| command_of(l)))
+        .collect();
+    assert!(
+        commands
+            .iter()
+            .any(|(c, _)| c.contains(&"generate".to_owned())),
+        "the README section runs generate"
+    );
+    for (words, expected) in &commands {
+        assert_eq!(
+            words[0], "cargo",
+            "README commands are cargo commands: {words:?}"
+        );
+        let out = Command::new(env!("CARGO"))
+            .args(&words[1..])
+            .current_dir(ws)
+            .env("CARGO_TARGET_DIR", project_target())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(*expected),
+            "`{}` in the README's workspace:\n{stdout}\n{stderr}",
+            words.join(" ")
+        );
+    }
+
+    // What the commands left: one migration, registered, with its snapshot, applied.
+    let migrations: Vec<String> = std::fs::read_dir(ws.join("migration/src"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('m') && n.ends_with("_initial_schema.rs"))
+        .collect();
+    assert_eq!(migrations.len(), 1, "{migrations:?}");
+    let lib = std::fs::read_to_string(ws.join("migration/src/lib.rs")).unwrap();
+    let module = migrations[0].trim_end_matches(".rs");
+    assert!(lib.contains(&format!("mod {module};")), "{lib}");
+    assert!(ws.join("migration/schema_snapshot.json").exists());
+    assert!(ws.join("tidemark.sqlite").exists(), "the SQLite default");
+}
