@@ -122,6 +122,7 @@ pub fn render_migration(
 /// and other control characters become spaces.
 fn message_doc(message: &str) -> Vec<String> {
     let lines: Vec<String> = message
+        .replace("\r\n", "\n")
         .split(['\n', '\r', '\u{2028}', '\u{2029}'])
         .map(|line| {
             line.chars()

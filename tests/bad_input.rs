@@ -420,3 +420,187 @@ fn no_change_writes_nothing() {
     assert!(matches!(out, Outcome::NoChanges));
     assert_eq!(tree(&ws.root), before);
 }
+
+mod set_null {
+    pub mod parent {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "parent")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub mod child {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "child")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub parent_id: i32,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::parent::Entity",
+                from = "Column::ParentId",
+                to = "super::parent::Column::Id",
+                on_delete = "SetNull"
+            )]
+            Parent,
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// MariaDB refuses such a key half-way through the migration; PostgreSQL accepts it and then
+/// fails every delete of a parent row. Refused at generate, with the fix.
+#[test]
+fn set_null_on_a_not_null_column_is_refused_with_the_fix() {
+    let (_dir, ws) = workspace();
+    let before = tree(&ws.root);
+    let err = generate::generate(
+        &ws,
+        &entities![
+            v1::item::Entity,
+            set_null::parent::Entity,
+            set_null::child::Entity
+        ],
+        &options("next", 1),
+        &mut NoTerminal,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`child.parent_id` to `parent` says on_delete = \"SetNull\"")
+            && err.contains("`child.parent_id` is NOT NULL")
+            && err.contains("Option<...>"),
+        "{err}"
+    );
+    assert_eq!(tree(&ws.root), before);
+}
+
+/// A message with line breaks (and a bare carriage return, which Rust refuses in a doc
+/// comment) still makes a file that parses, with the message on doc lines of its own.
+#[test]
+fn any_message_makes_a_valid_migration() {
+    let (_dir, ws) = workspace();
+    let message = "rename note\n\nto remark\r\nbecause\rreasons\u{7}";
+    let Outcome::Generated(g) = generate::generate(
+        &ws,
+        &entities![v1::item::Entity, set_null::parent::Entity],
+        &options(message, 1),
+        &mut NoTerminal,
+    )
+    .unwrap() else {
+        panic!("a change was generated");
+    };
+    let source = std::fs::read_to_string(ws.migration_file(&g.module)).unwrap();
+    syn::parse_file(&source).unwrap_or_else(|e| panic!("{e}:\n{source}"));
+    assert!(
+        source.starts_with("//! rename note\n//!\n//! to remark\n//! because\n//! reasons\n"),
+        "{source}"
+    );
+    assert!(
+        g.module.ends_with("_rename_note_to_remark_because_reasons"),
+        "{}",
+        g.module
+    );
+    let lib = std::fs::read_to_string(ws.lib_rs()).unwrap();
+    syn::parse_file(&lib).unwrap();
+}
+
+/// Files keep their mode: a replaced one its own, a new one what the umask leaves (as any
+/// other program's new file), never the temporary file's private 0600.
+#[cfg(unix)]
+#[test]
+fn written_files_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let (dir, ws) = workspace();
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "").unwrap();
+    let umask_mode = mode(&probe);
+    std::fs::set_permissions(ws.lib_rs(), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(ws.snapshot(), std::fs::Permissions::from_mode(0o664)).unwrap();
+    let Outcome::Generated(g) = generate::generate(
+        &ws,
+        &entities![v1::item::Entity, set_null::parent::Entity],
+        &options("next", 1),
+        &mut NoTerminal,
+    )
+    .unwrap() else {
+        panic!("a change was generated");
+    };
+    assert_eq!(mode(&ws.lib_rs()), 0o640);
+    assert_eq!(mode(&ws.snapshot()), 0o664);
+    assert_eq!(mode(&ws.migration_file(&g.module)), umask_mode);
+    assert_eq!(mode(&ws.history_snapshot(&g.module)), umask_mode);
+}
+
+/// A merge that git left unfinished: the snapshot and lib.rs with conflict markers are named as
+/// such, with advice that works during a merge, and nothing is written.
+#[test]
+fn conflict_markers_are_reported_as_an_unfinished_merge() {
+    let (_dir, ws) = workspace();
+    let snapshot = std::fs::read_to_string(ws.snapshot()).unwrap();
+    let conflicted = snapshot.replacen(
+        "  \"migration\"",
+        "<<<<<<< HEAD\n  \"migration\": \"m_ours\",\n=======\n  \"migration\": \"m_theirs\",\n>>>>>>> feature\n  \"migration\"",
+        1,
+    );
+    std::fs::write(ws.snapshot(), &conflicted).unwrap();
+    let before = tree(&ws.root);
+    let err = generate::pending(
+        &ws,
+        &entities![v1::item::Entity],
+        &Renames::default(),
+        &mut NoTerminal,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(
+        err.contains("schema_snapshot.json:3: git conflict markers"),
+        "{err}"
+    );
+    assert!(
+        err.contains("git checkout --ours --") && err.contains("git merge --abort"),
+        "{err}"
+    );
+    assert_eq!(tree(&ws.root), before);
+
+    std::fs::write(ws.snapshot(), &snapshot).unwrap();
+    let lib = std::fs::read_to_string(ws.lib_rs()).unwrap();
+    std::fs::write(
+        ws.lib_rs(),
+        lib.replacen(
+            "mod ",
+            "<<<<<<< HEAD\nmod m_ours;\n=======\nmod m_theirs;\n>>>>>>> feature\nmod ",
+            1,
+        ),
+    )
+    .unwrap();
+    let before = tree(&ws.root);
+    let err = generate::generate(
+        &ws,
+        &entities![v2::item::Entity],
+        &options("next", 1),
+        &mut NoTerminal,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("lib.rs:3: git conflict markers"), "{err}");
+    assert_eq!(tree(&ws.root), before);
+}

@@ -282,6 +282,13 @@ async fn a_failed_migration_leaves_no_trace_on_postgres_and_sqlite() {
             "{}: the migration fails",
             backend.name()
         );
+        // The server's own words, without the driver's wrapping or the line of the server's
+        // C source that the PostgreSQL driver appends.
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stderr.contains("error: "), "{stderr}");
+        assert!(stderr.contains("no_such_table"), "{stderr}");
+        assert!(!stderr.contains(" at line "), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
         let created = has_table(&db.url, "halfway").await;
         let status = run(&binary, &db.url, &["status"]);
         db.drop().await;
@@ -336,6 +343,42 @@ async fn a_failed_migration_on_mariadb_says_what_was_applied() {
         status.contains(&format!("Migration '{module}'... Pending")),
         "{status}"
     );
+}
+
+/// A malformed or unreachable DATABASE_URL: exit 2 within the connect timeout, with the URL
+/// shown without its password, and no panic.
+#[test]
+fn the_migrator_reports_a_bad_database_url_without_its_password() {
+    let (_dir, ws) = fixture();
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for url in [
+        "postgres://app:s3cret@127.0.0.1:1/app",
+        "mysql://app:s3cret@127.0.0.1:1/app",
+        "postgres://app:s3cret@[::1",
+        "nosuchdb://app:s3cret@host/app",
+    ] {
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(&binary)
+            .arg("status")
+            .env("DATABASE_URL", url)
+            .env("TIDEMARK_CONNECT_TIMEOUT_S", "2")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(
+            stderr.contains("cannot reach the database at "),
+            "{url}: {stderr}"
+        );
+        assert!(stderr.contains("app:***@"), "{url}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{url}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{url}: {stderr}");
+        // Bounded by the timeout (2 s here), with room for a slow machine.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{url}"
+        );
+    }
 }
 
 #[test]

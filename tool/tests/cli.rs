@@ -378,3 +378,76 @@ fn a_phased_table_rename_prints_the_view_and_its_contract() {
     let out = tidemark(ws, &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// `tidemark diff | head -1`: a closed standard output is an error (exit 2, said on stderr),
+/// never a panic.
+#[test]
+fn a_closed_stdout_is_an_error_not_a_panic() {
+    let dir = empty_workspace();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+        .arg("--workspace")
+        .arg(dir.path())
+        .arg("diff")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A URL's password never reaches the terminal (or a CI log), whatever goes wrong.
+#[test]
+fn database_passwords_are_never_shown() {
+    let dir = empty_workspace();
+    for args in [
+        vec![
+            "drift",
+            "--database-url",
+            "postgres://app:s3cret@127.0.0.1:1/app",
+        ],
+        vec![
+            "preflight",
+            "--database-url",
+            "mysql://app:s3cret@127.0.0.1:1/app",
+        ],
+        vec![
+            "drift",
+            "--database-url",
+            "redis://app:s3cret@127.0.0.1:1/app",
+        ],
+    ] {
+        let out = tidemark(dir.path(), &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            !err.contains("s3cret") && !stdout(&out).contains("s3cret"),
+            "{err}"
+        );
+        assert!(err.contains("app:***@127.0.0.1:1"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// A snapshot left with conflict markers by a merge: exit 2, named as an unfinished merge.
+#[test]
+fn a_conflicted_snapshot_is_an_unfinished_merge() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+    let out = tidemark(ws, &["generate", "--autogenerate", "-m", "initial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let path = ws.join("migration/schema_snapshot.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("<<<<<<< HEAD\n{text}=======\n{text}>>>>>>> branch\n"),
+    )
+    .unwrap();
+    let check = tidemark(ws, &["check"]);
+    assert_eq!(check.status.code(), Some(2));
+    assert!(stderr(&check).contains("git conflict markers: a merge (or rebase) is unfinished"));
+}
