@@ -85,7 +85,13 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 return 2;
             }
         };
-        let done = match cli.command.unwrap_or(Command::Up { num: None }) {
+        let command = cli.command.unwrap_or(Command::Up { num: None });
+        let direction = match command {
+            Command::Up { .. } | Command::Status => Direction::Up,
+            Command::Down { .. } | Command::Reset => Direction::Down,
+            Command::Fresh | Command::Refresh => Direction::Both,
+        };
+        let done = match command {
             Command::Up { num } => M::up(&db, num).await,
             Command::Down { num } => M::down(&db, Some(num)).await,
             Command::Status => M::status(&db).await,
@@ -97,6 +103,11 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
             Ok(()) => 0,
             Err(err) => {
                 eprintln!("error: {}", scrub(&describe(&err), &url));
+                if db.get_database_backend() == DbBackend::MySql
+                    && let Some(report) = mysql_failure_report(direction)
+                {
+                    eprintln!("{}", scrub(&report, &url));
+                }
                 1
             }
         }
@@ -227,44 +238,86 @@ pub async fn connect(mut options: ConnectOptions) -> Result<DbConn, DbErr> {
     Ok(db)
 }
 
-/// Statements the current MySQL migration has run; cleared when a migration is recorded.
-static APPLIED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// What the current MySQL migration has run: the statements committed since the last
+/// migration was recorded, and the statement that failed last (an online attempt the server
+/// refused is retried by `mysql::online`; a later success clears it).
+struct MysqlLog {
+    applied: Vec<String>,
+    failed: Option<String>,
+}
+
+static MYSQL_LOG: Mutex<MysqlLog> = Mutex::new(MysqlLog {
+    applied: Vec::new(),
+    failed: None,
+});
 
 fn record_mysql_statement(info: &metric::Info<'_>) {
     let sql = info.statement.to_string();
     let head = sql.trim_start().to_ascii_uppercase();
-    if head.starts_with("SELECT")
-        || head.starts_with("SHOW")
-        || head.contains("SEAQL_MIGRATIONS` (")
-    {
+    if head.starts_with("SELECT") || head.starts_with("SHOW") || head.starts_with("SET ") {
         return;
     }
-    let mut applied = APPLIED.lock().unwrap_or_else(|e| e.into_inner());
-    if info.failed && (head.contains("ALGORITHM=") || head.contains(" NOWAIT")) {
-        // An online DDL attempt the server refused, or a busy lock under NOWAIT:
-        // `mysql::online` tries again.
-        return;
-    }
+    let mut log = MYSQL_LOG.lock().unwrap_or_else(|e| e.into_inner());
     if info.failed {
-        eprintln!("{}", report_partial_failure(&applied, &sql));
+        log.failed = Some(sql);
         return;
     }
-    if head.contains("`SEAQL_MIGRATIONS`") {
+    log.failed = None;
+    if head.contains("`SEAQL_MIGRATIONS`") || head.contains("SEAQL_MIGRATIONS` (") {
         // A migration was recorded as applied or rolled back: it is complete.
-        applied.clear();
+        log.applied.clear();
         return;
     }
-    applied.push(sql);
+    log.applied.push(sql);
+}
+
+/// Which way the failed command was moving, for the report of what stayed applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+    /// `fresh` and `refresh` roll back and apply: the migration's state is for `status` to say.
+    Both,
+}
+
+/// The report of a failed MySQL command: what its migration had committed, and what failed.
+/// `None` when nothing was run since the last recorded migration.
+fn mysql_failure_report(direction: Direction) -> Option<String> {
+    let mut log = MYSQL_LOG.lock().unwrap_or_else(|e| e.into_inner());
+    let failed = log.failed.take();
+    let applied = std::mem::take(&mut log.applied);
+    if failed.is_none() && applied.is_empty() {
+        return None;
+    }
+    Some(report_partial_failure(
+        &applied,
+        failed
+            .as_deref()
+            .unwrap_or("(a step of the migration's own code)"),
+        direction,
+    ))
 }
 
 /// What to tell a person when a MySQL migration fails halfway. MySQL commits every DDL
 /// statement on its own (<https://dev.mysql.com/doc/refman/8.0/en/implicit-commit.html>), so
-/// the statements before the failure stay applied while the migration is not recorded.
-pub fn report_partial_failure(applied: &[String], failed: &str) -> String {
-    let mut text = String::from(
-        "\nMySQL/MariaDB cannot roll DDL back: the failed migration is NOT recorded as applied \
-         (`status` shows it pending), but these statements before the failure were committed:\n",
-    );
+/// the statements before the failure stay applied while the migration's record is unchanged:
+/// a failed `up` leaves it pending, a failed `down` leaves it applied.
+pub fn report_partial_failure(applied: &[String], failed: &str, direction: Direction) -> String {
+    let state = match direction {
+        Direction::Up => {
+            "the failed migration is NOT recorded as applied (`status` shows it pending), but \
+             these statements of its `up` before the failure were committed"
+        }
+        Direction::Down => {
+            "the migration whose `down` failed is STILL recorded as applied (`status` shows it \
+             applied), but these statements of its `down` before the failure were committed"
+        }
+        Direction::Both => {
+            "the failed migration's record is as `status` shows it, but these statements before \
+             the failure were committed"
+        }
+    };
+    let mut text = format!("\nMySQL/MariaDB cannot roll DDL back: {state}:\n");
     if applied.is_empty() {
         text.push_str("  (none: the database is as it was before the migration)\n");
     }
@@ -275,8 +328,8 @@ pub fn report_partial_failure(applied: &[String], failed: &str) -> String {
     text.push_str(
         "Fix forward: change the database by hand (or with a repair migration) so that it is \
          either fully before or fully after this migration. Undo the applied statements and \
-         run `up` again once the failing step is fixed, or complete the remaining steps and \
-         record the migration.",
+         run the command again once the failing step is fixed, or complete the remaining steps \
+         (see docs/troubleshooting.md#failed-halfway).",
     );
     text
 }

@@ -124,7 +124,7 @@ where
             DbErr::Migration(format!(
                 "a metadata lock stayed busy for longer than lock_wait_timeout ({err}). Something \
                  holds the table for long (see SHOW PROCESSLIST); the statements before this one \
-                 stay applied: run `up` again once it is done"
+                 stay committed (the migrator lists them)"
             ))
         });
     }
