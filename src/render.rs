@@ -33,9 +33,20 @@ pub fn render_migration(
     let mut idens = Idens::default();
     let online = plan.runs_outside_transaction();
     idens.set_enums(new);
-    let up = render_body(&plan.up, &mut idens, online);
+    let atomic = |body: TokenStream| {
+        if !online || body.to_string() == quote!(Ok(())).to_string() {
+            return body;
+        }
+        quote! {
+            tidemark_runtime::atomic_where_possible(manager, |manager| {
+                Box::pin(async move { #body })
+            })
+            .await
+        }
+    };
+    let up = atomic(render_body(&plan.up, &mut idens, online));
     idens.set_enums(old);
-    let down = render_body(&plan.down, &mut idens, online);
+    let down = atomic(render_body(&plan.down, &mut idens, online));
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -76,9 +87,10 @@ pub fn render_migration(
     let enums = idens.render();
     let use_transaction = if online {
         quote! {
-            /// Outside a transaction: concurrent index builds cannot run in one, and batched
-            /// backfills commit batch by batch. Every other step runs in a short transaction
-            /// of its own, and each can run again after a failure.
+            /// Outside a transaction on PostgreSQL: concurrent index builds cannot run in one,
+            /// and batched backfills commit batch by batch. Every other step runs in a short
+            /// transaction of its own, and each can run again after a failure. On SQLite the
+            /// whole migration still runs in one transaction (`atomic_where_possible`).
             fn use_transaction(&self) -> Option<bool> {
                 Some(false)
             }

@@ -19,5 +19,5 @@ pub mod sqlite;
 pub mod view;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};
-pub use lock::locked;
+pub use lock::{atomic_where_possible, locked};
 pub use message::{describe as describe_db_error, redact_url, scrub as scrub_password};

@@ -169,6 +169,28 @@ where
 }
 
 /// Counts, reports and waits out retry number `retry` after a busy lock.
+/// Runs the body of a migration that holds PostgreSQL's concurrent steps. Such a migration
+/// returns `use_transaction() -> Some(false)` (sea-orm-migration asks it once, for every
+/// backend), yet only PostgreSQL needs that: on SQLite the whole body runs here in one
+/// transaction, so a failure still leaves nothing behind; PostgreSQL runs it as it is, each
+/// step a short transaction of its own; MySQL/MariaDB commit each DDL statement anyway.
+pub async fn atomic_where_possible<F>(manager: &SchemaManager<'_>, work: F) -> Result<(), DbErr>
+where
+    F: for<'m> FnOnce(&'m SchemaManager<'m>) -> Unit<'m>,
+{
+    if manager.get_database_backend() != DbBackend::Sqlite {
+        return work(manager).await;
+    }
+    let tx = manager.get_connection().begin().await?;
+    match work(&SchemaManager::new(&tx)).await {
+        Ok(()) => tx.commit().await,
+        Err(err) => {
+            tx.rollback().await.ok();
+            Err(err)
+        }
+    }
+}
+
 pub(crate) async fn note_retry(policy: &LockPolicy, retry: u32, err: &DbErr) {
     RETRIES.fetch_add(1, Ordering::Relaxed);
     let pause = policy.pause(retry);
