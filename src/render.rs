@@ -532,6 +532,27 @@ fn condition(backends: &[Backend]) -> TokenStream {
 
 fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
     match op {
+        Op::RequireParents {
+            table,
+            columns,
+            parent,
+            parent_columns,
+            parent_is_new,
+            nulls_are_filled,
+        } => quote! {
+            tidemark_runtime::references::require_parents(
+                manager,
+                tidemark_runtime::references::References {
+                    table: #table,
+                    columns: &[#(#columns),*],
+                    parent: #parent,
+                    parent_columns: &[#(#parent_columns),*],
+                    parent_is_new: #parent_is_new,
+                    nulls_are_filled: #nulls_are_filled,
+                },
+            )
+            .await?;
+        },
         Op::RequireFit { table, column, fit } => {
             let fit = fit_tokens(fit);
             quote!(tidemark_runtime::fit::require(manager, #table, #column, #fit).await?;)

@@ -13,6 +13,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod preview;
 mod raw;
+pub mod references;
 pub mod resume;
 pub mod shadow;
 pub mod sqlite;

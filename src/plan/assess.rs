@@ -59,6 +59,8 @@ const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE (reads and writes g
 const ROW_LOCKS: &str = "row locks of one batch at a time";
 const NEW_TABLE: &str = "none on existing tables";
 const READ_ONLY: &str = "a read (reads and writes go on)";
+const PARENTS_NOTE: &str = "stops the migration before anything changes if a row would break \
+                            the foreign key, and lists the rows";
 const FIT_NOTE: &str = "stops the migration before the type changes if a value would be \
                         truncated or rounded, and lists the rows";
 
@@ -221,6 +223,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "converts every row under the lock",
         ),
         Op::RequireFit { .. } => a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE),
+        Op::RequireParents { .. } => a(&action, READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
             &action,
             "SHARE ROW EXCLUSIVE (blocks writes)",
@@ -305,6 +308,7 @@ fn mysql(op: &Op) -> Assessment {
                 "RENAME TABLE, then CREATE VIEW: statements on the view's name fail in the moment between",
             ),
             Op::RequireFit { .. } => a(READ_ONLY, Cost::OnlineScan, FIT_NOTE),
+            Op::RequireParents { .. } => a(READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
             Op::Sql(_) | Op::SqlRewrite(_) => a(
                 "the server's default algorithm",
                 Cost::Brief,
@@ -415,6 +419,15 @@ pub fn action(op: &Op) -> String {
             None => format!("UPDATE {table} SET {column} in batches"),
         },
         Op::Sql(sql) | Op::SqlRewrite(sql) => sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        Op::RequireParents {
+            table,
+            columns,
+            parent,
+            ..
+        } => format!(
+            "check that every {table} ({}) has its {parent} row",
+            columns.join(", ")
+        ),
         Op::RequireFit { table, column, fit } => {
             format!("check that every {table}.{column} fits {}", fit.describe())
         }

@@ -159,6 +159,16 @@ pub enum Op {
     /// The same, for a statement that rewrites its table (PostgreSQL's enum column converted
     /// to a re-created type).
     SqlRewrite(String),
+    /// Stop before anything changes when rows would break a foreign key added to a table
+    /// that holds rows (see `tidemark_runtime::references`).
+    RequireParents {
+        table: String,
+        columns: Vec<String>,
+        parent: String,
+        parent_columns: Vec<String>,
+        parent_is_new: bool,
+        nulls_are_filled: bool,
+    },
     /// Stop before a narrowing type change when a value of the column does not fit.
     RequireFit {
         table: String,
@@ -368,30 +378,75 @@ fn reconcile_guard(change: &Change) -> Option<Guard> {
     })
 }
 
-/// Moves every narrowing's value check (`Op::RequireFit`) into one step ahead of the changes,
-/// after the renames whose names the checks already use: a value that does not fit then stops
-/// the migration before anything changed, also on MySQL/MariaDB, whose DDL commits as it goes.
-fn hoist_fit_checks(steps: &mut Vec<Step>) {
+/// Puts the checks that refuse a migration on data it cannot convert into one step ahead of
+/// its changes: every narrowing's value check (`Op::RequireFit`, moved out of its step) and a
+/// parent check for each foreign key added to a table that holds rows (`Op::RequireParents`).
+/// A migration the data would break then stops before anything changed, also on MySQL/MariaDB,
+/// whose DDL commits as it goes. The step runs after the leading renames (`up` renames first);
+/// a table renamed by the migration keeps its checks where they were (in `down` its renames come
+/// last, so the names at the start would not match).
+fn prepend_checks(steps: &mut Vec<Step>, changes: &[Change], backfills: &Backfills) {
+    let renamed: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameTable { from, to } => Some([from.as_str(), to.as_str()]),
+            Change::RenameColumn { table, .. } => Some([table.as_str(), table.as_str()]),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let created: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut checks = Step {
-        summary: "Check that every value fits its narrowed type".to_owned(),
+        summary: "Check that the data fits what this migration adds".to_owned(),
         guard: None,
         sqlite: Vec::new(),
         postgres: Vec::new(),
         mysql: Vec::new(),
     };
+    for change in changes {
+        let Change::AddForeignKey { table, foreign_key } = change else {
+            continue;
+        };
+        if created.contains(table.as_str())
+            || renamed.contains(table.as_str())
+            || renamed.contains(foreign_key.ref_table.as_str())
+        {
+            continue;
+        }
+        let op = Op::RequireParents {
+            table: table.clone(),
+            columns: foreign_key.columns.clone(),
+            parent: foreign_key.ref_table.clone(),
+            parent_columns: foreign_key.ref_columns.clone(),
+            parent_is_new: created.contains(foreign_key.ref_table.as_str()),
+            nulls_are_filled: foreign_key
+                .columns
+                .iter()
+                .any(|c| backfills.contains_key(&(table.clone(), c.clone()))),
+        };
+        checks.sqlite.push(op.clone());
+        checks.postgres.push(op.clone());
+        checks.mysql.push(op);
+    }
     for step in steps.iter_mut().filter(|s| s.guard.is_none()) {
         for (ops, into) in [
             (&mut step.postgres, &mut checks.postgres),
             (&mut step.mysql, &mut checks.mysql),
         ] {
-            let (fits, rest) = std::mem::take(ops)
-                .into_iter()
-                .partition(|op| matches!(op, Op::RequireFit { .. }));
+            let (fits, rest) = std::mem::take(ops).into_iter().partition(|op| {
+                matches!(op, Op::RequireFit { table, .. } if !renamed.contains(table.as_str()))
+            });
             *ops = rest;
             into.extend::<Vec<Op>>(fits);
         }
     }
-    if checks.postgres.is_empty() && checks.mysql.is_empty() {
+    if Backend::ALL.iter().all(|b| checks.ops(*b).is_empty()) {
         return;
     }
     let is_rename = |op: &Op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. });
@@ -428,6 +483,8 @@ pub fn plan_with_restore(
     let reversed = diff::reverse(changes);
     let mut lossy_down = Vec::new();
     let mut down_backfills = Backfills::new();
+    // The placeholders among them: values no parent row holds.
+    let mut placeholders = Backfills::new();
     for change in &reversed {
         match change {
             Change::AddColumn { table, column }
@@ -441,10 +498,9 @@ pub fn plan_with_restore(
                     column.name
                 ));
                 if !column.nullable && column.default.is_none() {
-                    down_backfills.insert(
-                        (table.clone(), column.name.clone()),
-                        placeholder(&column.ty, old),
-                    );
+                    let key = (table.clone(), column.name.clone());
+                    down_backfills.insert(key.clone(), placeholder(&column.ty, old));
+                    placeholders.insert(key, placeholder(&column.ty, old));
                 }
             }
             Change::CreateTable(t) => {
@@ -468,6 +524,7 @@ pub fn plan_with_restore(
                     "rows that hold NULL in `{table}.{}` get {value} when `down` makes it NOT NULL again",
                     to.name
                 ));
+                placeholders.insert((table.clone(), to.name.clone()), value.clone());
                 down_backfills.insert((table.clone(), to.name.clone()), value);
             }
             Change::UnswapColumn(swap) if swap.swapped.ty.narrows_to(&swap.kept.ty) => {
@@ -490,6 +547,32 @@ pub fn plan_with_restore(
             _ => {}
         }
     }
+    // Keys `down` adds back refuse to run over rows that would break them: say which.
+    for change in &reversed {
+        let Change::AddForeignKey { table, foreign_key } = change else {
+            continue;
+        };
+        let parent = &foreign_key.ref_table;
+        let columns = foreign_key.columns.join(", ");
+        if reversed
+            .iter()
+            .any(|c| matches!(c, Change::CreateTable(t) if &t.name == parent))
+        {
+            lossy_down.push(format!(
+                "rows of `{table}` that point at a `{parent}` row ({columns}) make `down` refuse \
+                 to run: `{parent}` comes back empty"
+            ));
+        } else if foreign_key
+            .columns
+            .iter()
+            .any(|c| placeholders.contains_key(&(table.clone(), c.clone())))
+        {
+            lossy_down.push(format!(
+                "rows of `{table}` whose {columns} is NULL (left by ON DELETE SET NULL, say) make \
+                 `down` refuse to run: no `{parent}` row has the placeholder they would get"
+            ));
+        }
+    }
     let mut down = plan_direction(
         new,
         old,
@@ -499,8 +582,10 @@ pub fn plan_with_restore(
         safety,
     )?;
     let mut up = up;
-    hoist_fit_checks(&mut up);
-    hoist_fit_checks(&mut down);
+    // A user's --backfill of a key column is theirs to get right: only down's placeholders
+    // are known to point at nothing.
+    prepend_checks(&mut up, changes, &Backfills::new());
+    prepend_checks(&mut down, &reversed, &placeholders);
     Ok(Plan {
         up,
         down,
