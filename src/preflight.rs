@@ -231,7 +231,14 @@ async fn check_data(
                 let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NULL")).await?;
                 // The migration's own backfill (`--backfill`) fills them first.
                 let backfill = format!("UPDATE {t} SET {c} ");
-                let filled = up.is_some_and(|u| u.statements.iter().any(|s| s.contains(&backfill)));
+                // SQLite fills them in its table rebuild (the preview names what it fills).
+                let rebuild_fill = format!("filling {c} with ");
+                let filled = up.is_some_and(|u| {
+                    u.statements.iter().any(|s| {
+                        s.contains(&backfill)
+                            || (s.contains(&rebuild_fill) && s.contains(&format!("FROM {t}")))
+                    })
+                });
                 findings.push(if n > 0 && filled {
                     ok(format!(
                         "`{table}.{}`: {n} NULL row(s), which the migration's backfill fills",
@@ -409,11 +416,23 @@ async fn check_data(
                             format!("{} = '{}'", q(&column.name), gone.replace('\'', "''"));
                         let sql = format!("SELECT COUNT(*) FROM {} WHERE {filter}", q(&table.name));
                         let n = count(tx, &sql).await?;
+                        // SQLite stores enums as text: the rows keep the value, and only
+                        // the application can no longer read it.
+                        let (level, outcome) = if backend == Backend::Sqlite {
+                            (
+                                Level::Warning,
+                                "SQLite keeps it (enums are text there), but the entities \
+                                 cannot read it any more",
+                            )
+                        } else {
+                            (Level::Problem, "the migration fails on them")
+                        };
                         if n > 0 {
                             findings.push(Finding {
-                                level: Level::Problem,
+                                level,
                                 text: format!(
-                                    "{n} row(s) of `{}.{}` hold `{gone}`, which `{}` loses",
+                                    "{n} row(s) of `{}.{}` hold `{gone}`, which `{}` loses: \
+                                     {outcome}",
                                     table.name, column.name, to.name
                                 ),
                                 query: Some(format!(

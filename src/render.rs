@@ -532,6 +532,15 @@ fn condition(backends: &[Backend]) -> TokenStream {
 
 fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
     match op {
+        Op::KeepKeyIndex {
+            table,
+            key,
+            columns,
+            dropping,
+        } => quote! {
+            tidemark_runtime::mysql::keep_key_index(manager, #table, #key, &[#(#columns),*], #dropping)
+                .await?;
+        },
         Op::RequireParents {
             table,
             columns,

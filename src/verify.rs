@@ -315,7 +315,8 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     let Some(last) = applied.last() else {
         db.close().await.ok();
         return Err(Error::Refused(format!(
-            "{url} has applied no migrations yet; nothing to compare"
+            "{} has applied no migrations yet; nothing to compare",
+            tidemark_runtime::redact_url(url)
         )));
     };
     let expected = recorded(ws, last)?.ok_or_else(|| {
@@ -326,7 +327,7 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     })?;
     let live = introspect::introspect(&db).await;
     db.close().await.ok();
-    let live = live?;
+    let live = introspect::align_names(&live?, &expected);
     let differences = introspect::differences(&live, &expected, backend);
     Ok(Drift {
         applied: last.clone(),

@@ -256,3 +256,91 @@ async fn a_down_that_narrows_refuses_rows_written_after_the_up() {
         db.drop().await;
     }
 }
+
+mod optional_label {
+    pub mod tag {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "tag")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub label: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+mod required_label {
+    pub mod tag {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "tag")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub label: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+/// NULLs in a column that becomes NOT NULL with `--backfill`: the migration fills them (an
+/// UPDATE on the servers, the table rebuild on SQLite), so preflight calls them fine on every
+/// backend, and the migration indeed applies.
+#[tokio::test]
+async fn preflight_knows_the_backfill_fills_nulls_on_every_backend() {
+    let mut backfills = tidemark::plan::Backfills::new();
+    backfills.insert(("tag".into(), "label".into()), "'none'".into());
+    let (_dir, ws) = fixture::workspace_with_backfills(
+        &[
+            entities![optional_label::tag::Entity],
+            entities![required_label::tag::Entity],
+        ],
+        backfills,
+    );
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "preflight_backfill").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        assert!(run(&binary, &url, &["up", "-n", "1"]).status.success());
+        exec(
+            &url,
+            "INSERT INTO tag (id, label) VALUES (1, NULL), (2, 'x')",
+        )
+        .await;
+        let report = preflight(&ws, &url).await.unwrap();
+        assert!(
+            !report.has_problems(),
+            "{backend:?}: {:#?}",
+            report.pending[0].findings
+        );
+        assert!(
+            report.pending[0]
+                .findings
+                .iter()
+                .any(|f| f.text.contains("which the migration's backfill fills")),
+            "{backend:?}: {:#?}",
+            report.pending[0].findings
+        );
+        let up = run(&binary, &url, &["up"]);
+        assert!(
+            up.status.success(),
+            "{}",
+            String::from_utf8_lossy(&up.stderr)
+        );
+        db.drop().await;
+    }
+}

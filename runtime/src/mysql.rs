@@ -44,6 +44,58 @@ pub async fn drop_foreign_key(
     Ok(())
 }
 
+/// Gives foreign key `key` (over `columns` of `table`) an index of its own before the index
+/// `dropping` goes, when no other index starts with those columns.
+///
+/// InnoDB lets a foreign key use any index that starts with its columns, and silently drops the
+/// index it made for the key once another can serve (a composite unique key over the same first
+/// column, say). Dropping that other index then fails with error 1553 ("needed in a foreign key
+/// constraint"), half-way through a migration. The index is named after the key, as the one
+/// InnoDB makes, and goes with the key ([`drop_foreign_key`]).
+pub async fn keep_key_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    key: &str,
+    columns: &[&str],
+    dropping: &str,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::MySql || crate::preview::previewing() {
+        return Ok(());
+    }
+    let rows = manager
+        .get_connection()
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            [table.into()],
+        ))
+        .await?;
+    let mut indexes: Vec<(String, Vec<String>)> = Vec::new();
+    for row in rows {
+        let index: String = row.try_get_by_index(0)?;
+        let column: String = row.try_get_by_index(1)?;
+        match indexes.last_mut() {
+            Some((name, cols)) if *name == index => cols.push(column),
+            _ => indexes.push((index, vec![column])),
+        }
+    }
+    let served = indexes.iter().any(|(name, cols)| {
+        name != dropping
+            && cols.len() >= columns.len()
+            && cols.iter().zip(columns).all(|(a, b)| a == b)
+    });
+    if served {
+        return Ok(());
+    }
+    let mut index = Index::create();
+    index.name(key).table(Alias::new(table));
+    for column in columns {
+        index.col(Alias::new(*column));
+    }
+    online(manager, index.to_owned()).await.map(|_| ())
+}
+
 /// Runs an `ALTER TABLE`, `CREATE INDEX` or `DROP INDEX` with InnoDB's online DDL asked for
 /// explicitly: `ALGORITHM=INSTANT` for an added column, else `ALGORITHM=INPLACE, LOCK=NONE`
 /// (reads and writes go on; <https://dev.mysql.com/doc/refman/8.0/en/innodb-online-ddl-operations.html>,

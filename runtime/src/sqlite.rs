@@ -66,11 +66,10 @@ pub async fn rebuild_table(
         let note = format!(
             "-- copy the rows: INSERT INTO \"{scratch}\" (...) SELECT ... FROM \"{name}\", \
              for the columns both definitions share{}",
-            if backfills.is_empty() {
-                String::new()
-            } else {
-                ", filling the backfilled ones".to_owned()
-            }
+            backfills
+                .iter()
+                .map(|(column, sql)| format!(", filling \"{column}\" with {sql}"))
+                .collect::<String>()
         );
         manager
             .get_connection()

@@ -14,7 +14,7 @@ use crate::backend::{self, Backend};
 use crate::diff::{self, Renames};
 use crate::error::{Error, Result};
 use crate::extract::classify_default_sql;
-use crate::model::{ColumnType, DefaultValue, ForeignKey, ForeignKeyAction, Schema};
+use crate::model::{ColumnType, DefaultValue, ForeignKey, ForeignKeyAction, Index, Schema};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
 pub use mysql::mysql;
@@ -271,10 +271,18 @@ pub fn normalize(schema: &Schema, backend: Backend) -> Schema {
                         }
                     }
                 }
-                // An index MySQL created to back a foreign key carries the key's name.
-                let fk_names: Vec<String> = t.foreign_keys.keys().cloned().collect();
+                // An index InnoDB created to back a foreign key carries the key's name, or,
+                // for a key declared without one, its first column's.
+                let keys = &t.foreign_keys;
+                let backs_a_key = |name: &str, index: &Index| {
+                    keys.values().any(|fk| {
+                        fk.name == name
+                            || (fk.columns.first().is_some_and(|c| c == name)
+                                && index.columns == fk.columns)
+                    })
+                };
                 t.indexes
-                    .retain(|name, index| index.unique || !fk_names.contains(name));
+                    .retain(|name, index| index.unique || !backs_a_key(name, index));
             }
             Backend::Postgres => {}
         }
@@ -287,10 +295,85 @@ pub fn normalize(schema: &Schema, backend: Backend) -> Schema {
     out
 }
 
+/// `live` with its constraints named as `expected` names them wherever they are the same
+/// thing: constraints are compared by what they are, not by name. A database whose keys and
+/// indexes carry other names (PostgreSQL's defaults, `item_owner_id_fkey`, or those of
+/// hand-written migrations) is not drift; a unique index on one column is that column's
+/// `unique`.
+pub fn align_names(live: &Schema, expected: &Schema) -> Schema {
+    let mut out = live.clone();
+    for (name, table) in out.tables.iter_mut() {
+        let Some(want) = expected.tables.get(name) else {
+            continue;
+        };
+        // A foreign key: its columns, target and target columns.
+        let unmatched: Vec<String> = table
+            .foreign_keys
+            .keys()
+            .filter(|k| !want.foreign_keys.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in unmatched {
+            let fk = &table.foreign_keys[&key];
+            let same = want.foreign_keys.values().find(|w| {
+                !table.foreign_keys.contains_key(&w.name)
+                    && w.columns == fk.columns
+                    && w.ref_table == fk.ref_table
+                    && w.ref_columns == fk.ref_columns
+            });
+            if let Some(same) = same {
+                let mut fk = table.foreign_keys.remove(&key).expect("listed above");
+                fk.name = same.name.clone();
+                // MySQL names the index backing a key after the key: it follows the key.
+                if let Some(mut backing) = table.indexes.remove(&key) {
+                    backing.name = fk.name.clone();
+                    table.indexes.insert(fk.name.clone(), backing);
+                }
+                table.foreign_keys.insert(fk.name.clone(), fk);
+            }
+        }
+        // An index: its columns and uniqueness; one unique column is the column's `unique`.
+        let unmatched: Vec<String> = table
+            .indexes
+            .keys()
+            .filter(|k| !want.indexes.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in unmatched {
+            let index = table.indexes[&key].clone();
+            let same = want.indexes.values().find(|w| {
+                !table.indexes.contains_key(&w.name)
+                    && w.columns == index.columns
+                    && w.unique == index.unique
+            });
+            if let Some(same) = same {
+                table.indexes.remove(&key);
+                table.indexes.insert(
+                    same.name.clone(),
+                    crate::model::Index {
+                        name: same.name.clone(),
+                        ..index
+                    },
+                );
+                continue;
+            }
+            if let [column] = index.columns.as_slice()
+                && index.unique
+                && want.column(column).is_some_and(|c| c.unique)
+                && let Some(c) = table.columns.iter_mut().find(|c| &c.name == column)
+            {
+                table.indexes.remove(&key);
+                c.unique = true;
+            }
+        }
+    }
+    out
+}
+
 /// The differences between a live database and the schema it should have, in words; empty
 /// when they match.
 pub fn differences(live: &Schema, expected: &Schema, backend: Backend) -> Vec<String> {
-    let live = normalize(live, backend);
+    let live = normalize(&align_names(live, expected), backend);
     let expected = normalize(expected, backend);
     diff::diff(&live, &expected, &Renames::default())
         .iter()

@@ -73,6 +73,9 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
         note,
     };
     if backend == Backend::Sqlite {
+        if matches!(op, Op::RequireParents { .. }) {
+            return a(&action(op), READ_ONLY, Cost::OnlineScan, PARENTS_NOTE);
+        }
         return a(
             &action(op),
             "the database's write lock",
@@ -224,6 +227,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
         ),
         Op::RequireFit { .. } => a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE),
         Op::RequireParents { .. } => a(&action, READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
+        Op::KeepKeyIndex { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
             &action,
             "SHARE ROW EXCLUSIVE (blocks writes)",
@@ -309,6 +313,11 @@ fn mysql(op: &Op) -> Assessment {
             ),
             Op::RequireFit { .. } => a(READ_ONLY, Cost::OnlineScan, FIT_NOTE),
             Op::RequireParents { .. } => a(READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
+            Op::KeepKeyIndex { .. } => a(
+                ONLINE,
+                Cost::OnlineScan,
+                "only when no other index serves the foreign key: built in place while writes go on",
+            ),
             Op::Sql(_) | Op::SqlRewrite(_) => a(
                 "the server's default algorithm",
                 Cost::Brief,
@@ -419,6 +428,15 @@ pub fn action(op: &Op) -> String {
             None => format!("UPDATE {table} SET {column} in batches"),
         },
         Op::Sql(sql) | Op::SqlRewrite(sql) => sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        Op::KeepKeyIndex {
+            table,
+            key,
+            columns,
+            ..
+        } => format!(
+            "CREATE INDEX {key} ON {table} ({}) if the key needs one",
+            columns.join(", ")
+        ),
         Op::RequireParents {
             table,
             columns,

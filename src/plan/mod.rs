@@ -159,6 +159,14 @@ pub enum Op {
     /// The same, for a statement that rewrites its table (PostgreSQL's enum column converted
     /// to a re-created type).
     SqlRewrite(String),
+    /// MySQL/MariaDB: give foreign key `key` an index of its own before `dropping`, which
+    /// InnoDB may be using for it, goes.
+    KeepKeyIndex {
+        table: String,
+        key: String,
+        columns: Vec<String>,
+        dropping: String,
+    },
     /// Stop before anything changes when rows would break a foreign key added to a table
     /// that holds rows (see `tidemark_runtime::references`).
     RequireParents {
@@ -409,10 +417,26 @@ fn prepend_checks(steps: &mut Vec<Step>, changes: &[Change], backfills: &Backfil
         postgres: Vec::new(),
         mysql: Vec::new(),
     };
+    // A column the migration adds does not exist when the checks run; it starts out NULL (or
+    // filled by an expression of the user's), so it has nothing to check yet.
+    let added: BTreeSet<(&str, &str)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AddColumn { table, column } => Some((table.as_str(), column.name.as_str())),
+            _ => None,
+        })
+        .collect();
     for change in changes {
         let Change::AddForeignKey { table, foreign_key } = change else {
             continue;
         };
+        if foreign_key
+            .columns
+            .iter()
+            .any(|c| added.contains(&(table.as_str(), c.as_str())))
+        {
+            continue;
+        }
         if created.contains(table.as_str())
             || renamed.contains(table.as_str())
             || renamed.contains(foreign_key.ref_table.as_str())
@@ -1248,13 +1272,31 @@ fn plan_change(
                 index: index.clone(),
             }],
         ),
-        Change::DropIndex { table, index } => Step::everywhere(
-            summary,
-            vec![Op::DropIndex {
+        Change::DropIndex { table, index } => {
+            let drop = Op::DropIndex {
                 table: table.clone(),
                 name: index.name.clone(),
-            }],
-        ),
+            };
+            let mut step = Step::everywhere(summary, vec![drop.clone()]);
+            // InnoDB may be using this index for a foreign key that stays (see
+            // `tidemark_runtime::mysql::keep_key_index`).
+            let keys = to
+                .table(table)
+                .into_iter()
+                .flat_map(|t| t.foreign_keys.values());
+            let mut mysql: Vec<Op> = keys
+                .filter(|fk| index.columns.starts_with(&fk.columns))
+                .map(|fk| Op::KeepKeyIndex {
+                    table: table.clone(),
+                    key: fk.name.clone(),
+                    columns: fk.columns.clone(),
+                    dropping: index.name.clone(),
+                })
+                .collect();
+            mysql.push(drop);
+            step.mysql = mysql;
+            step
+        }
         Change::AddForeignKey { table, foreign_key } => {
             let op = Op::AddForeignKey {
                 table: table.clone(),

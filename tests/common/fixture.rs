@@ -68,10 +68,25 @@ pub fn workspace_destructive(steps: &[EntitySet]) -> (Scratch, Workspace) {
     workspace_generated(steps, Safety::Online, true)
 }
 
+/// The same, with `--backfill` values for the last step.
+#[allow(dead_code)] // not every test binary needs it
+pub fn workspace_with_backfills(steps: &[EntitySet], backfills: Backfills) -> (Scratch, Workspace) {
+    workspace_generated_with(steps, Safety::Online, false, backfills)
+}
+
 fn workspace_generated(
     steps: &[EntitySet],
     safety: Safety,
     allow_destructive: bool,
+) -> (Scratch, Workspace) {
+    workspace_generated_with(steps, safety, allow_destructive, Backfills::new())
+}
+
+fn workspace_generated_with(
+    steps: &[EntitySet],
+    safety: Safety,
+    allow_destructive: bool,
+    last_backfills: Backfills,
 ) -> (Scratch, Workspace) {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::new(dir.path());
@@ -128,7 +143,11 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             message: format!("step {i}"),
             autogenerate: true,
             renames: Renames::default(),
-            backfills: Backfills::new(),
+            backfills: if i + 1 == steps.len() {
+                last_backfills.clone()
+            } else {
+                Backfills::new()
+            },
             allow_destructive,
             safety,
             phased: false,

@@ -318,6 +318,29 @@ mod join_table {
     });
 }
 
+/// A foreign key whose column leads a composite unique key: InnoDB lets the key use the unique
+/// index and drops the key's own, so dropping the unique index needs the key's index back.
+macro_rules! keyed_note {
+    ($module:ident, $($unique:tt)*) => {
+        mod $module {
+            item!(item {});
+            entity!(note, "note", {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                $($unique)*
+                pub item_id: i32,
+                $($unique)*
+                pub kind: i32,
+            }, {
+                #[sea_orm(belongs_to = "super::item::Entity", from = "Column::ItemId", to = "super::item::Column::Id", on_delete = "Cascade")]
+                Item,
+            });
+        }
+    };
+}
+keyed_note!(key_only,);
+keyed_note!(unique_over_key, #[sea_orm(unique_key = "item_kind")]);
+
 /// `#[sea_orm(primary_key)]` on a `Uuid`: SeaORM calls it auto-increment, a database cannot.
 mod uuid_key {
     item!(item {});
@@ -592,6 +615,19 @@ fn scenarios() -> Vec<Scenario> {
                 join_table::item_tag::Entity
             ]
         }),
+        S::new(
+            "composite_unique_over_foreign_key",
+            || entities![key_only::item::Entity, key_only::note::Entity],
+            || entities![unique_over_key::item::Entity, unique_over_key::note::Entity],
+        ),
+        S {
+            allow_destructive: true,
+            ..S::new(
+                "drop_composite_unique_over_foreign_key",
+                || entities![unique_over_key::item::Entity, unique_over_key::note::Entity],
+                || entities![key_only::item::Entity, key_only::note::Entity],
+            )
+        },
         S::new("uuid_primary_key", set!(base), || {
             entities![uuid_key::item::Entity, uuid_key::session::Entity]
         }),
@@ -746,6 +782,8 @@ scenario_tests!(
     circular_foreign_keys,
     composite_primary_key_table,
     uuid_primary_key,
+    composite_unique_over_foreign_key,
+    drop_composite_unique_over_foreign_key,
     change_primary_key,
     enum_column,
     enum_add_value,
