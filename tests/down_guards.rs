@@ -45,12 +45,7 @@ macro_rules! parent_child {
 
                 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
                 pub enum Relation {
-                    #[sea_orm(
-                                                belongs_to = "super::parent::Entity",
-                                                from = "Column::ParentId",
-                                                to = "super::parent::Column::Id",
-                                                on_delete = $on_delete
-                                            )]
+                    #[sea_orm(belongs_to = "super::parent::Entity", from = "Column::ParentId", to = "super::parent::Column::Id", on_delete = $on_delete)]
                     Parent,
                 }
 

@@ -1,6 +1,7 @@
 //! The migrator binary's entry point: sea-orm-migration's CLI with tidemark's defaults.
 
 use crate::message::{describe, redact_url, scrub};
+use crate::migrator_lock::{self, MigratorLock};
 use clap::{Parser, Subcommand};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, DbConn, metric};
@@ -62,10 +63,8 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
     let mut options = ConnectOptions::new(url.clone());
     let timeout = connect_timeout();
-    options
-        .set_schema_search_path(cli.database_schema.as_deref().unwrap_or("public"))
-        .connect_timeout(timeout)
-        .acquire_timeout(timeout);
+    options.set_schema_search_path(cli.database_schema.as_deref().unwrap_or("public"));
+    one_session(&mut options, timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,6 +90,17 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
             Command::Down { .. } | Command::Reset => Direction::Down,
             Command::Fresh | Command::Refresh => Direction::Both,
         };
+        let lock = if matches!(command, Command::Status) {
+            None
+        } else {
+            match MigratorLock::acquire(&db, &url, migrator_lock::wait_limit()).await {
+                Ok(lock) => Some(lock),
+                Err(err) => {
+                    eprintln!("error: {}", scrub(&describe(&err), &url));
+                    return 2;
+                }
+            }
+        };
         let done = match command {
             Command::Up { num } => M::up(&db, num).await,
             Command::Down { num } => M::down(&db, Some(num)).await,
@@ -99,6 +109,11 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
             Command::Refresh => M::refresh(&db).await,
             Command::Reset => M::reset(&db).await,
         };
+        if let Some(lock) = lock
+            && let Err(err) = lock.release(&db).await
+        {
+            eprintln!("warning: {}", describe(&err));
+        }
         match done {
             Ok(()) => 0,
             Err(err) => {
@@ -163,6 +178,44 @@ enum Command {
     Refresh,
     /// Roll back every applied migration.
     Reset,
+}
+
+/// The migrator's connection settings: one session for everything, kept open for as long as
+/// the migrations run, so that the migration lock (a session lock on PostgreSQL and MySQL)
+/// belongs to the session that runs the statements (see [`crate::migrator_lock`]).
+fn one_session(options: &mut ConnectOptions, timeout: Duration) {
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout);
+}
+
+/// Applies `M`'s pending migrations to the database at `url`, as `run_cli`'s `up` does: under
+/// the migration lock, so that replicas that all migrate at start-up take turns (the others
+/// wait, then find nothing pending), on one session, with tidemark's connection settings.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), sea_orm_migration::DbErr> {
+/// # struct Migrator;
+/// # #[async_trait::async_trait]
+/// # impl sea_orm_migration::MigratorTrait for Migrator {
+/// #     fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> { vec![] }
+/// # }
+/// tidemark_runtime::migrate::<Migrator>("postgres://app@127.0.0.1/app").await?;
+/// # Ok(()) }
+/// ```
+pub async fn migrate<M: MigratorTrait>(url: &str) -> Result<(), DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    one_session(&mut options, connect_timeout());
+    let db = connect(options).await?;
+    let lock = MigratorLock::acquire(&db, url, migrator_lock::wait_limit()).await?;
+    let done = M::up(&db, None).await;
+    let released = lock.release(&db).await;
+    db.close().await.ok();
+    done.and(released)
 }
 
 /// How long the migrator waits for a connection: `TIDEMARK_CONNECT_TIMEOUT_S`, 10 s by default,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod fit;
 pub mod lock;
 mod message;
+pub mod migrator_lock;
 pub mod mysql;
 pub mod postgres;
 pub mod preview;
@@ -19,6 +20,6 @@ pub mod shadow;
 pub mod sqlite;
 pub mod view;
 
-pub use cli::{DEFAULT_DATABASE_URL, connect, run_cli};
+pub use cli::{DEFAULT_DATABASE_URL, connect, migrate, run_cli};
 pub use lock::{atomic_where_possible, locked};
 pub use message::{describe as describe_db_error, redact_url, scrub as scrub_password};
