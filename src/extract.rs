@@ -17,6 +17,7 @@ use sea_orm::sea_query::{
     StringLen, TableCreateStatement, TableRef,
 };
 use sea_orm::{DbBackend, EntityTrait};
+use std::collections::BTreeMap;
 
 /// The entities of one application, in the order they were listed.
 #[derive(Default)]
@@ -93,20 +94,106 @@ impl EntitySet {
     /// Reads every entity into one [`Schema`].
     pub fn extract(&self) -> Result<Extracted> {
         let mut out = Extracted::default();
+        let mut first_entity: BTreeMap<String, &str> = BTreeMap::new();
         for entity in &self.entities {
             let table = read_table(entity, &mut out)?;
-            if out.schema.tables.contains_key(&table.name) {
-                return Err(Error::InvalidEntities(format!(
-                    "two entities map to table `{}` (the second is in `{}`); \
-                     each table needs exactly one entity",
-                    table.name, entity.module_path
-                )));
+            match out.schema.tables.get_mut(&table.name) {
+                // SeaORM allows several entities over one table (`coaches` and `coachees`
+                // over `users`): one table, as long as they agree on it.
+                Some(existing) => {
+                    merge_alias(existing, table).map_err(|conflict| {
+                        Error::InvalidEntities(format!(
+                            "entities `{}` and `{}` both map to table `{}` but disagree: \
+                             {conflict}; make them describe the table alike",
+                            first_entity[&existing.name], entity.module_path, existing.name
+                        ))
+                    })?;
+                }
+                None => {
+                    first_entity.insert(table.name.clone(), &entity.module_path);
+                    out.schema.tables.insert(table.name.clone(), table);
+                }
             }
-            out.schema.tables.insert(table.name.clone(), table);
         }
+        out.renames
+            .sort_by(|a, b| (&a.table, &a.to).cmp(&(&b.table, &b.to)));
+        out.renames.dedup();
         check_references(&out.schema)?;
         Ok(out)
     }
+}
+
+/// Folds `alias`, a second entity's view of `table`, into it: the columns, primary key and
+/// comment must be the same; indexes and foreign keys are the union of both, and one name may
+/// not mean two things. `Err` says where they disagree.
+fn merge_alias(table: &mut Table, alias: Table) -> std::result::Result<(), String> {
+    let describe = |c: &Column| {
+        format!(
+            "{}{}",
+            c.ty.describe(),
+            if c.nullable { " NULL" } else { " NOT NULL" }
+        )
+    };
+    for column in &alias.columns {
+        match table.column(&column.name) {
+            None => return Err(format!("only the second has column `{}`", column.name)),
+            Some(c) if c != column => {
+                return Err(format!(
+                    "column `{}` is {} in one and {} in the other",
+                    column.name,
+                    describe(c),
+                    describe(column)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(c) = table
+        .columns
+        .iter()
+        .find(|c| alias.column(&c.name).is_none())
+    {
+        return Err(format!("only the first has column `{}`", c.name));
+    }
+    if table.primary_key != alias.primary_key {
+        return Err(format!(
+            "the primary key is ({}) in one and ({}) in the other",
+            table.primary_key.join(", "),
+            alias.primary_key.join(", ")
+        ));
+    }
+    match (&table.comment, alias.comment) {
+        (Some(a), Some(b)) if *a != b => {
+            return Err(format!(
+                "the table comment is {a:?} in one and {b:?} in the other"
+            ));
+        }
+        (None, Some(b)) => table.comment = Some(b),
+        _ => {}
+    }
+    for (name, index) in alias.indexes {
+        match table.indexes.get(&name) {
+            Some(existing) if *existing != index => {
+                return Err(format!("index `{name}` is defined differently"));
+            }
+            Some(_) => {}
+            None => {
+                table.indexes.insert(name, index);
+            }
+        }
+    }
+    for (name, fk) in alias.foreign_keys {
+        match table.foreign_keys.get(&name) {
+            Some(existing) if *existing != fk => {
+                return Err(format!("foreign key `{name}` is defined differently"));
+            }
+            Some(_) => {}
+            None => {
+                table.foreign_keys.insert(name, fk);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds an [`EntitySet`] from entity types:

@@ -604,3 +604,56 @@ fn conflict_markers_are_reported_as_an_unfinished_merge() {
     assert!(err.contains("lib.rs:3: git conflict markers"), "{err}");
     assert_eq!(tree(&ws.root), before);
 }
+
+/// SeaORM allows several entities over one table (an alias such as `coaches` over `users`).
+mod aliases {
+    macro_rules! user_entity {
+        ($module:ident, $email:literal, { $($relations:tt)* }) => {
+            pub mod $module {
+                use sea_orm::entity::prelude::*;
+
+                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+                #[sea_orm(table_name = "users")]
+                pub struct Model {
+                    #[sea_orm(primary_key)]
+                    pub id: i32,
+                    #[sea_orm(column_type = $email)]
+                    pub email: String,
+                }
+
+                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+                pub enum Relation {
+                    $($relations)*
+                }
+
+                impl ActiveModelBehavior for ActiveModel {}
+            }
+        };
+    }
+    user_entity!(users, "String(StringLen::N(255))", {});
+    user_entity!(coaches, "String(StringLen::N(255))", {});
+    user_entity!(narrow_coaches, "String(StringLen::N(100))", {});
+}
+
+#[test]
+fn alias_entities_over_one_table_are_one_table_when_they_agree() {
+    let extracted = entities![aliases::users::Entity, aliases::coaches::Entity]
+        .extract()
+        .unwrap();
+    assert_eq!(extracted.schema.tables.len(), 1);
+    assert_eq!(
+        extracted.schema,
+        entities![aliases::users::Entity].extract().unwrap().schema
+    );
+
+    let err = entities![aliases::users::Entity, aliases::narrow_coaches::Entity]
+        .extract()
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("aliases::users` and `")
+            && err.contains("aliases::narrow_coaches` both map to table `users`")
+            && err.contains("column `email` is varchar(255) NOT NULL in one and varchar(100) NOT NULL in the other"),
+        "{err}"
+    );
+}
