@@ -265,16 +265,24 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                     say!("  - {line}");
                 }
                 say!(
-                    "Write it once no running code uses the old schema: `tidemark generate \
+                    "Write it once no running code uses the old schema: `cargo run -- generate \
                      --autogenerate -m \"contract\" --allow-destructive`."
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            say!("The entities differ from {}:", ws.display(&ws.snapshot()));
+            if ws.snapshot().exists() {
+                say!("The entities differ from {}:", ws.display(&ws.snapshot()));
+            } else {
+                say!(
+                    "No migration recorded a schema yet ({} does not exist): every table is \
+                     pending:",
+                    ws.display(&ws.snapshot())
+                );
+            }
             for line in pending.summary() {
                 say!("  - {line}");
             }
-            say!("Run `tidemark generate --autogenerate -m \"...\"` to write the migration.");
+            say!("Run `cargo run -- generate --autogenerate -m \"...\"` to write the migration.");
             Ok(ExitCode::from(1))
         }
         Command::Diff { renames, format } => {

@@ -35,7 +35,7 @@ pub enum Error {
          {lib_rs} is `{registered}`\n  \
          two branches probably each generated a migration: keep both migration files, \
          register them in order, then regenerate the snapshot from the later one \
-         (or rebase one branch and run `tidemark generate --autogenerate` again)"
+         (or rebase one branch and run `cargo run -- generate --autogenerate -m MSG` again)"
     )]
     SnapshotMismatch {
         lib_rs: PathBuf,

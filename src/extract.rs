@@ -23,6 +23,9 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub struct EntitySet {
     entities: Vec<EntityDef>,
+    /// Indexes declared next to the entities ([`EntitySet::index`]), which SeaORM's attributes
+    /// cannot express: several columns, not unique.
+    declared_indexes: Vec<(String, Index)>,
 }
 
 /// What SeaORM would create for one entity.
@@ -66,6 +69,29 @@ impl EntitySet {
             table: helper.create_table_from_entity(entity),
             indexes: helper.create_index_from_entity(entity),
         });
+        self
+    }
+
+    /// Declares an index over several columns of `table`, in this order: SeaORM's attributes
+    /// can only say `indexed` for one column or `unique_key` for a unique set. It is named
+    /// `idx-<table>-<columns>` and planned like any other index (built concurrently on
+    /// PostgreSQL, online on MySQL).
+    ///
+    /// ```ignore
+    /// tidemark::entities![entity::task::Entity, entity::project::Entity]
+    ///     .index("task", &["project_id", "status"])
+    /// ```
+    pub fn index(mut self, table: &str, columns: &[&str]) -> Self {
+        let columns: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let name = format!("idx-{table}-{}", columns.join("-"));
+        self.declared_indexes.push((
+            table.to_owned(),
+            Index {
+                name,
+                columns,
+                unique: false,
+            },
+        ));
         self
     }
 
@@ -115,12 +141,40 @@ impl EntitySet {
                 }
             }
         }
+        for (table_name, index) in &self.declared_indexes {
+            add_declared_index(&mut out.schema, table_name, index)?;
+        }
         out.renames
             .sort_by(|a, b| (&a.table, &a.to).cmp(&(&b.table, &b.to)));
         out.renames.dedup();
         check_references(&out.schema)?;
         Ok(out)
     }
+}
+
+fn add_declared_index(schema: &mut Schema, table_name: &str, index: &Index) -> Result<()> {
+    let what = format!("the index declared with .index(\"{table_name}\", ...)");
+    let Some(table) = schema.tables.get_mut(table_name) else {
+        return Err(Error::InvalidEntities(format!(
+            "{what} names table `{table_name}`, which no listed entity defines"
+        )));
+    };
+    if index.columns.is_empty() {
+        return Err(Error::InvalidEntities(format!("{what} names no column")));
+    }
+    if let Some(missing) = index.columns.iter().find(|c| table.column(c).is_none()) {
+        return Err(Error::InvalidEntities(format!(
+            "{what} names column `{missing}`, which `{table_name}` does not have"
+        )));
+    }
+    if table.indexes.contains_key(&index.name) {
+        return Err(Error::InvalidEntities(format!(
+            "{what} is declared twice, or an entity already has index `{}`",
+            index.name
+        )));
+    }
+    table.indexes.insert(index.name.clone(), index.clone());
+    Ok(())
 }
 
 /// Folds `alias`, a second entity's view of `table`, into it: the columns, primary key and

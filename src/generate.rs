@@ -174,7 +174,7 @@ fn load_state(ws: &Workspace) -> Result<State> {
             return Err(Error::Refused(format!(
                 "{} registers {} migration(s) but there is no {}: tidemark does not know what \
                  schema they produce.\n  If the database they build matches your entities \
-                 today, record that as the starting point with `tidemark baseline`.",
+                 today, record that as the starting point with `cargo run -- baseline`.",
                 ws.display(&lib_path),
                 registered.len(),
                 ws.display(&ws.snapshot())
@@ -636,7 +636,7 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
     let registered = registry::registered(&lib_source, &lib_path)?;
     let Some(last) = registered.last() else {
         return Err(Error::Refused(
-            "there are no registered migrations to baseline; run `tidemark generate \
+            "there are no registered migrations to baseline; run `cargo run -- generate \
              --autogenerate -m \"initial\"` to write the first one"
                 .into(),
         ));

@@ -657,3 +657,33 @@ fn alias_entities_over_one_table_are_one_table_when_they_agree() {
         "{err}"
     );
 }
+
+/// An index over several columns, declared next to the entities (SeaORM's attributes cannot
+/// say it), lands in the schema; one that names what does not exist is refused with its name.
+#[test]
+fn indexes_declared_next_to_the_entities() {
+    let schema = entities![v1::item::Entity]
+        .index("item", &["note", "id"])
+        .extract()
+        .unwrap()
+        .schema;
+    let index = &schema.tables["item"].indexes["idx-item-note-id"];
+    assert_eq!(index.columns, ["note", "id"]);
+    assert!(!index.unique);
+
+    let err = entities![v1::item::Entity]
+        .index("item", &["note", "ghost"])
+        .extract()
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("names column `ghost`, which `item` does not have"),
+        "{err}"
+    );
+    let err = entities![v1::item::Entity]
+        .index("nope", &["id"])
+        .extract()
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("names table `nope`"), "{err}");
+}

@@ -72,6 +72,17 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     let code = runtime.block_on(async {
         let db = match connect(options).await {
             Ok(db) => db,
+            Err(err) if crate::message::is_bad_url(&err) => {
+                eprintln!(
+                    "error: the database URL {} is not valid: {}\n  DATABASE_URL comes from the \
+                     environment, `.env` or `--database-url`; its form is \
+                     postgres://user:password@host:5432/db, mysql://user:password@host:3306/db or \
+                     sqlite://path/to/file.sqlite?mode=rwc. See docs/troubleshooting.md#cannot-connect",
+                    redact_url(&url),
+                    scrub(&describe(&err), &url),
+                );
+                return 2;
+            }
             Err(err) => {
                 eprintln!(
                     "error: cannot reach the database at {}: {}\n  DATABASE_URL comes from the \

@@ -41,6 +41,18 @@ pub fn scrub(text: &str, url: &str) -> String {
     }
 }
 
+/// Whether a connection failed because the URL itself is wrong (unparseable, an unknown
+/// scheme, a bad option) rather than because the server could not be reached.
+pub fn is_bad_url(err: &DbErr) -> bool {
+    match err {
+        DbErr::Conn(RuntimeErr::Internal(_)) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), sqlx::Error::Configuration(_))
+        }
+        _ => false,
+    }
+}
+
 /// A database error as a person reads it: the server's message with its detail and hint
 /// (PostgreSQL names the offending key there), without the driver's prefixes and without the
 /// line of the server's C source that the PostgreSQL driver appends (`at line 1392`).

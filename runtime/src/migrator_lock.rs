@@ -217,9 +217,14 @@ async fn pg_holder(db: &DbConn) -> Result<String, DbErr> {
     } else {
         format!(" ({app})")
     };
+    let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doing = if state == "active" {
+        format!("running: {query}")
+    } else {
+        format!("{state} (its last statement: {query})")
+    };
     Ok(format!(
-        "PostgreSQL session {pid}{app}, connected since {since}, {state}: {}",
-        query.split_whitespace().collect::<Vec<_>>().join(" ")
+        "PostgreSQL session {pid}{app}, connected since {since}, {doing}"
     ))
 }
 

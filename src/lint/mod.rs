@@ -82,7 +82,7 @@ pub fn waivers(source: &str) -> (Vec<Waiver>, Vec<String>) {
             };
             if rules::by_id(name).is_none() {
                 malformed.push(format!(
-                    "`{name}` is not a lint rule (see `tidemark lint --rules`)"
+                    "`{name}` is not a lint rule (see `cargo run -- lint --rules`)"
                 ));
                 continue;
             }

@@ -134,7 +134,7 @@ pub static RULES: &[Rule] = &[
         backends: ALL,
         why: "ADD COLUMN ... NOT NULL without a default fails on a table that holds rows",
         safe: "add the column nullable, backfill it in batches, then make it NOT NULL \
-               (`tidemark generate --backfill TABLE.COLUMN=SQL`)",
+               (`cargo run -- generate --autogenerate -m MSG --backfill TABLE.COLUMN=SQL`)",
         up_only: false,
         check: not_null_column_without_default,
     },

@@ -628,6 +628,9 @@ fn scenarios() -> Vec<Scenario> {
                 || entities![key_only::item::Entity, key_only::note::Entity],
             )
         },
+        S::new("declared_composite_index", set!(base), || {
+            entities![base::item::Entity].index("item", &["name", "id"])
+        }),
         S::new("uuid_primary_key", set!(base), || {
             entities![uuid_key::item::Entity, uuid_key::session::Entity]
         }),
@@ -782,6 +785,7 @@ scenario_tests!(
     circular_foreign_keys,
     composite_primary_key_table,
     uuid_primary_key,
+    declared_composite_index,
     composite_unique_over_foreign_key,
     drop_composite_unique_over_foreign_key,
     change_primary_key,
