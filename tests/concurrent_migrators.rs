@@ -50,10 +50,16 @@ item!(v2, {
     pub code: Option<String>,
 });
 
-/// A hand-written migration outside a transaction that counts how often its body runs.
-fn add_counting_migration(ws: &tidemark::workspace::Workspace) -> String {
+/// Registers an empty migration named `message` at `minute` and fills it with `source`, as a
+/// person writes a migration by hand; returns its module name.
+fn hand_written(
+    ws: &tidemark::workspace::Workspace,
+    message: &str,
+    minute: u32,
+    source: &str,
+) -> String {
     let options = GenerateOptions {
-        message: "count runs".into(),
+        message: message.into(),
         autogenerate: false,
         renames: Renames::default(),
         backfills: Backfills::new(),
@@ -63,13 +69,21 @@ fn add_counting_migration(ws: &tidemark::workspace::Workspace) -> String {
         dry_run: false,
         now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
-            .and_hms_opt(0, 9, 0)
+            .and_hms_opt(0, minute, 0)
             .unwrap(),
     };
     generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
-    let module = "m20260101_000900_count_runs".to_owned();
-    std::fs::write(
-        ws.migration_file(&module),
+    let module = format!("m20260101_00{minute:02}00_{}", message.replace(' ', "_"));
+    std::fs::write(ws.migration_file(&module), source).unwrap();
+    module
+}
+
+/// A hand-written migration outside a transaction that counts how often its body runs.
+fn add_counting_migration(ws: &tidemark::workspace::Workspace) -> String {
+    hand_written(
+        ws,
+        "count runs",
+        9,
         r#"use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::Statement;
 
@@ -98,8 +112,6 @@ impl MigrationTrait for Migration {
 }
 "#,
     )
-    .unwrap();
-    module
 }
 
 async fn body_runs(url: &str) -> i64 {
@@ -195,23 +207,10 @@ async fn eight_migrators_at_once_take_turns() {
 
 /// A slow hand-written migration (`pg_sleep` / `SLEEP`, standing in for a long index build).
 fn add_slow_migration(ws: &tidemark::workspace::Workspace) {
-    let options = GenerateOptions {
-        message: "slow".into(),
-        autogenerate: false,
-        renames: Renames::default(),
-        backfills: Backfills::new(),
-        allow_destructive: false,
-        safety: Default::default(),
-        phased: false,
-        dry_run: false,
-        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 10, 0)
-            .unwrap(),
-    };
-    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
-    std::fs::write(
-        ws.migration_file("m20260101_001000_slow"),
+    hand_written(
+        ws,
+        "slow",
+        10,
         r#"use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
@@ -240,8 +239,7 @@ impl MigrationTrait for Migration {
     }
 }
 "#,
-    )
-    .unwrap();
+    );
 }
 
 /// A migrator killed in the middle of a statement: the server still runs that statement in the

@@ -302,9 +302,7 @@ impl Op {
                 | Op::SetNotNullOnline { .. }
         )
     }
-}
 
-impl Op {
     /// The existing table whose rows a statement reads or writes, for the ops whose cost
     /// depends on the table's size.
     pub fn scanned_table(&self) -> Option<&str> {
