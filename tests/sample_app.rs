@@ -131,3 +131,51 @@ fn entities_registered_with_seaorm_but_not_listed_are_reported() {
             .is_empty()
     );
 }
+
+/// An application that migrates at start-up, from several replicas at once: each call of
+/// `tidemark_runtime::migrate` waits for the one that holds the migration lock, and the schema
+/// ends up as one run leaves it.
+#[tokio::test]
+async fn applications_migrate_at_start_up_one_at_a_time() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snapshot = Snapshot::read(&root.join("migration/schema_snapshot.json"))
+        .unwrap()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("app.sqlite").display()
+    );
+    let mut targets = vec![(Backend::Sqlite, sqlite, None)];
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        if let Some(db) = servers::TestDatabase::create(backend, "startup").await {
+            targets.push((backend, db.url.clone(), Some(db)));
+        }
+    }
+    for (backend, url, db) in targets {
+        let replicas: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(
+                    async move { tidemark_runtime::migrate::<migration::Migrator>(&url).await },
+                )
+            })
+            .collect();
+        for replica in replicas {
+            replica
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+        }
+        let conn = tidemark_runtime::connect(ConnectOptions::new(url.clone()))
+            .await
+            .unwrap();
+        let live = tidemark::introspect::introspect(&conn).await.unwrap();
+        conn.close().await.ok();
+        let differences = tidemark::introspect::differences(&live, &snapshot.schema, backend);
+        if let Some(db) = db {
+            db.drop().await;
+        }
+        assert!(differences.is_empty(), "{backend:?}: {differences:#?}");
+    }
+}
