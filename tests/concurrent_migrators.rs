@@ -11,10 +11,8 @@ mod servers;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
-use tidemark::diff::Renames;
 use tidemark::entities;
 use tidemark::generate::{self, GenerateOptions, NoTerminal};
-use tidemark::plan::Backfills;
 use tidemark::snapshot::Snapshot;
 
 const PROCESSES: usize = 8;
@@ -59,18 +57,8 @@ fn hand_written(
     source: &str,
 ) -> String {
     let options = GenerateOptions {
-        message: message.into(),
         autogenerate: false,
-        renames: Renames::default(),
-        backfills: Backfills::new(),
-        allow_destructive: false,
-        safety: Default::default(),
-        phased: false,
-        dry_run: false,
-        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, minute, 0)
-            .unwrap(),
+        ..fixture::options_at(message, minute)
     };
     generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
     let module = format!("m20260101_00{minute:02}00_{}", message.replace(' ', "_"));

@@ -188,18 +188,8 @@ async fn drift_refuses_a_database_without_migrations() {
 /// Registers an empty migration (as `generate -m` writes it), for a test to fill by hand.
 fn empty_migration(ws: &Workspace, message: &str, minute: u32) {
     let options = GenerateOptions {
-        message: message.into(),
         autogenerate: false,
-        renames: Renames::default(),
-        backfills: Backfills::new(),
-        allow_destructive: false,
-        safety: Default::default(),
-        phased: false,
-        dry_run: false,
-        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, minute, 0)
-            .unwrap(),
+        ..fixture::options_at(message, minute)
     };
     generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
 }

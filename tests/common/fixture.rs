@@ -140,9 +140,6 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
     .unwrap();
     for (i, set) in steps.iter().enumerate() {
         let options = GenerateOptions {
-            message: format!("step {i}"),
-            autogenerate: true,
-            renames: Renames::default(),
             backfills: if i + 1 == steps.len() {
                 last_backfills.clone()
             } else {
@@ -150,16 +147,31 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             },
             allow_destructive,
             safety,
-            phased: false,
-            dry_run: false,
-            now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, i as u32, 0)
-                .unwrap(),
+            ..options_at(&format!("step {i}"), i as u32)
         };
         generate::generate(&ws, set, &options, &mut NoTerminal).unwrap();
     }
     (Scratch { dir, package }, ws)
+}
+
+/// `generate --autogenerate -m MESSAGE` as if run at minute `minute` of 2026-01-01, so that
+/// module names are known in advance; set `autogenerate: false` for an empty migration.
+#[allow(dead_code)] // not every test binary writes migrations of its own
+pub fn options_at(message: &str, minute: u32) -> GenerateOptions {
+    GenerateOptions {
+        message: message.into(),
+        autogenerate: true,
+        renames: Renames::default(),
+        backfills: Backfills::new(),
+        allow_destructive: false,
+        safety: Safety::Online,
+        phased: false,
+        dry_run: false,
+        now: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, minute, 0)
+            .unwrap(),
+    }
 }
 
 /// Runs the fixture's migrator with `args` against `url`; panics with its output on failure.
