@@ -53,20 +53,13 @@ item!(after, {
 });
 
 fn up(binary: &Path, url: &str) -> bool {
-    std::process::Command::new(binary)
-        .arg("up")
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap()
-        .status
-        .success()
+    fixture::run_migrator(binary, url, &["up"]).status.success()
 }
 
 async fn has_column(url: &str, table: &str, column: &str) -> bool {
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    let live = tidemark::introspect::introspect(&db).await.unwrap();
-    db.close().await.ok();
-    live.tables[table].column(column).is_some()
+    fixture::live_schema(url).await.tables[table]
+        .column(column)
+        .is_some()
 }
 
 #[tokio::test]
@@ -92,12 +85,7 @@ async fn an_online_migration_is_atomic_on_sqlite_and_resumable_on_postgres() {
             continue;
         };
         let url = db.url.clone();
-        let first = std::process::Command::new(&binary)
-            .args(["up", "-n", "1"])
-            .env("DATABASE_URL", &url)
-            .status()
-            .unwrap();
-        assert!(first.success());
+        fixture::migrate(&binary, &url, &["up", "-n", "1"]);
         exec(
             &url,
             "INSERT INTO item (id, code, kind) VALUES (1, 'a', 1), (2, 'a', 1)",

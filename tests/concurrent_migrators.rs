@@ -132,12 +132,7 @@ async fn eight_migrators_at_once_take_turns() {
             let url = db.url.clone();
             // Odd rounds: a database with rows and the online migration still pending.
             if round % 2 == 1 {
-                let out = std::process::Command::new(&binary)
-                    .args(["up", "-n", "1"])
-                    .env("DATABASE_URL", &url)
-                    .output()
-                    .unwrap();
-                assert!(out.status.success());
+                fixture::migrate(&binary, &url, &["up", "-n", "1"]);
                 for chunk in 0..5 {
                     let values: Vec<String> = (0..200)
                         .map(|i| format!("({}, 'n{i}')", chunk * 200 + i + 1))
@@ -174,10 +169,7 @@ async fn eight_migrators_at_once_take_turns() {
                 1,
                 "{backend:?} round {round}: body ran again"
             );
-            let conn = Database::connect(&url).await.unwrap();
-            let live = tidemark::introspect::introspect(&conn).await.unwrap();
-            conn.close().await.ok();
-            let mut live_tables = live.clone();
+            let mut live_tables = fixture::live_schema(&url).await;
             live_tables.tables.remove("body_runs");
             let differences = tidemark::introspect::differences(&live_tables, &expected, backend);
             assert!(
@@ -245,12 +237,7 @@ async fn a_rerun_after_a_killed_migrator_waits_for_its_statement() {
             continue;
         };
         let url = db.url.clone();
-        let out = std::process::Command::new(&binary)
-            .args(["up", "-n", "3"])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        fixture::migrate(&binary, &url, &["up", "-n", "3"]);
         let mut first = std::process::Command::new(&binary)
             .arg("up")
             .env("DATABASE_URL", &url)
@@ -262,11 +249,7 @@ async fn a_rerun_after_a_killed_migrator_waits_for_its_statement() {
         first.kill().unwrap();
         first.wait().unwrap();
         let started = std::time::Instant::now();
-        let rerun = std::process::Command::new(&binary)
-            .arg("up")
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap();
+        let rerun = fixture::run_migrator(&binary, &url, &["up"]);
         let stderr = String::from_utf8_lossy(&rerun.stderr);
         assert!(rerun.status.success(), "{backend:?}: {stderr}");
         assert!(

@@ -78,24 +78,13 @@ mod orphaned {
 }
 
 fn run(binary: &Path, url: &str, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
+    let out = fixture::run_migrator(binary, url, args);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
-}
-
-async fn schema(url: &str) -> tidemark::model::Schema {
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    let live = tidemark::introspect::introspect(&db).await.unwrap();
-    db.close().await.ok();
-    live
 }
 
 fn lossy_down(ws: &tidemark::workspace::Workspace) -> String {
@@ -131,7 +120,7 @@ async fn the_down_of_a_dropped_referenced_table_refuses_over_its_orphans() {
         exec(&url, "INSERT INTO parent (id) VALUES (1)").await;
         exec(&url, "INSERT INTO child (id, parent_id) VALUES (1, 1)").await;
         assert!(run(&binary, &url, &["up"]).0);
-        let after_up = schema(&url).await;
+        let after_up = fixture::live_schema(&url).await;
 
         let (ok, out) = run(&binary, &url, &["down", "-n", "1"]);
         assert!(!ok, "{backend:?}: down succeeded over an orphan");
@@ -144,7 +133,7 @@ async fn the_down_of_a_dropped_referenced_table_refuses_over_its_orphans() {
         assert!(out.contains("comes back empty"), "{out}");
         assert!(out.contains("Nothing was changed"), "{out}");
         assert_eq!(
-            schema(&url).await,
+            fixture::live_schema(&url).await,
             after_up,
             "{backend:?}: the down changed the schema"
         );
@@ -158,7 +147,12 @@ async fn the_down_of_a_dropped_referenced_table_refuses_over_its_orphans() {
         exec(&url, "DELETE FROM child").await;
         let (ok, out) = run(&binary, &url, &["down", "-n", "1"]);
         assert!(ok, "{backend:?}: {out}");
-        assert!(schema(&url).await.tables.contains_key("parent"));
+        assert!(
+            fixture::live_schema(&url)
+                .await
+                .tables
+                .contains_key("parent")
+        );
         db.drop().await;
     }
 }
@@ -189,7 +183,7 @@ async fn the_down_of_an_on_delete_change_refuses_after_set_null_fired() {
             "INSERT INTO child (id, parent_id) VALUES (1, 1), (2, NULL)",
         )
         .await;
-        let after_up = schema(&url).await;
+        let after_up = fixture::live_schema(&url).await;
 
         let (ok, out) = run(&binary, &url, &["down", "-n", "1"]);
         assert!(!ok, "{backend:?}: down succeeded");
@@ -199,7 +193,7 @@ async fn the_down_of_an_on_delete_change_refuses_after_set_null_fired() {
         );
         assert!(out.contains("placeholder"), "{out}");
         assert_eq!(
-            schema(&url).await,
+            fixture::live_schema(&url).await,
             after_up,
             "{backend:?}: the down changed the schema"
         );

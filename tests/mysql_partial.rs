@@ -43,11 +43,7 @@ item!(unique_with_note, { #[sea_orm(unique, column_type = "String(StringLen::N(2
 });
 
 fn run(binary: &Path, url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
+    let out = fixture::run_migrator(binary, url, args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -12,8 +12,6 @@ mod servers;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use servers::{TestDatabase, exec_at as exec};
-use std::path::Path;
-use std::process::Output;
 use tidemark::backend::Backend;
 use tidemark::entities;
 use tidemark::preflight::{Level, preflight};
@@ -46,14 +44,6 @@ macro_rules! product {
 
 product!(wide, name: "String(StringLen::N(255))", price: "Decimal(Some((14, 4)))");
 product!(narrow, name: "String(StringLen::N(100))", price: "Decimal(Some((12, 2)))");
-
-fn run(binary: &Path, url: &str, args: &[&str]) -> Output {
-    std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap()
-}
 
 /// `product` as text: each row's name length and price.
 async fn rows(url: &str) -> Vec<String> {
@@ -118,7 +108,11 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
             continue;
         };
         let url = db.url.clone();
-        assert!(run(&binary, &url, &["up", "-n", "1"]).status.success());
+        assert!(
+            fixture::run_migrator(&binary, &url, &["up", "-n", "1"])
+                .status
+                .success()
+        );
         exec(
             &url,
             &format!(
@@ -136,7 +130,7 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
             .filter(|f| f.level == Level::Problem)
             .map(|f| f.text.clone())
             .collect();
-        let up = run(&binary, &url, &["up"]);
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
         let stderr = String::from_utf8_lossy(&up.stderr).into_owned();
 
         if backend == Backend::Sqlite {
@@ -170,12 +164,7 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
         assert!(!stderr.contains("at line"), "{stderr}");
         assert_eq!(rows(&url).await, before, "{backend:?}: a value changed");
         assert_eq!(applied(&url).await, 1, "{backend:?}: recorded as applied");
-        let live = {
-            let conn = Database::connect(&url).await.unwrap();
-            let live = tidemark::introspect::introspect(&conn).await.unwrap();
-            conn.close().await.ok();
-            live
-        };
+        let live = fixture::live_schema(&url).await;
         let name = live.tables["product"].column("name").unwrap();
         assert!(
             name.ty.describe().contains("255"),
@@ -193,7 +182,7 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
             .map(|f| f.text.as_str())
             .collect();
         assert_eq!(left.len(), 1, "{backend:?}: {left:#?}");
-        let up = run(&binary, &url, &["up"]);
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
         assert!(!up.status.success());
         assert!(
             String::from_utf8_lossy(&up.stderr)
@@ -206,7 +195,7 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
         // Fixed data passes preflight and applies.
         exec(&url, "UPDATE product SET price = 1.23 WHERE id = 1").await;
         assert!(!preflight(&ws, &url).await.unwrap().has_problems());
-        let up = run(&binary, &url, &["up"]);
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
         assert!(
             up.status.success(),
             "{}",
@@ -232,14 +221,18 @@ async fn a_down_that_narrows_refuses_rows_written_after_the_up() {
             continue;
         };
         let url = db.url.clone();
-        assert!(run(&binary, &url, &["up"]).status.success());
+        assert!(
+            fixture::run_migrator(&binary, &url, &["up"])
+                .status
+                .success()
+        );
         exec(
             &url,
             &format!("INSERT INTO product (id, name, price) VALUES (1, '{long}', 3.14)"),
         )
         .await;
         let before = rows(&url).await;
-        let down = run(&binary, &url, &["down", "-n", "1"]);
+        let down = fixture::run_migrator(&binary, &url, &["down", "-n", "1"]);
         let stderr = String::from_utf8_lossy(&down.stderr).into_owned();
         if backend == Backend::Sqlite {
             assert!(down.status.success(), "{stderr}");
@@ -315,7 +308,11 @@ async fn preflight_knows_the_backfill_fills_nulls_on_every_backend() {
             continue;
         };
         let url = db.url.clone();
-        assert!(run(&binary, &url, &["up", "-n", "1"]).status.success());
+        assert!(
+            fixture::run_migrator(&binary, &url, &["up", "-n", "1"])
+                .status
+                .success()
+        );
         exec(
             &url,
             "INSERT INTO tag (id, label) VALUES (1, NULL), (2, 'x')",
@@ -335,7 +332,7 @@ async fn preflight_knows_the_backfill_fills_nulls_on_every_backend() {
             "{backend:?}: {:#?}",
             report.pending[0].findings
         );
-        let up = run(&binary, &url, &["up"]);
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
         assert!(
             up.status.success(),
             "{}",

@@ -7,7 +7,7 @@ mod fixture;
 mod servers;
 
 use servers::{TestDatabase, exec_at as exec};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tidemark::backend::Backend;
 use tidemark::diff::Renames;
 use tidemark::entities;
@@ -242,19 +242,8 @@ impl MigrationTrait for Migration {
     module
 }
 
-fn run(binary: &Path, url: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap()
-}
-
 async fn has_table(url: &str, table: &str) -> bool {
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    let live = tidemark::introspect::introspect(&db).await.unwrap();
-    db.close().await.ok();
-    live.tables.contains_key(table)
+    fixture::live_schema(url).await.tables.contains_key(table)
 }
 
 #[tokio::test]
@@ -266,7 +255,7 @@ async fn a_failed_migration_leaves_no_trace_on_postgres_and_sqlite() {
         let Some(db) = TestDatabase::create(backend, "halfway").await else {
             continue;
         };
-        let out = run(&binary, &db.url, &["up"]);
+        let out = fixture::run_migrator(&binary, &db.url, &["up"]);
         assert!(
             !out.status.success(),
             "{}: the migration fails",
@@ -280,7 +269,7 @@ async fn a_failed_migration_leaves_no_trace_on_postgres_and_sqlite() {
         assert!(!stderr.contains(" at line "), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         let created = has_table(&db.url, "halfway").await;
-        let status = run(&binary, &db.url, &["status"]);
+        let status = fixture::run_migrator(&binary, &db.url, &["status"]);
         db.drop().await;
         assert!(
             !created,
@@ -308,9 +297,9 @@ async fn a_failed_migration_on_mariadb_says_what_was_applied() {
     let (_dir, ws) = fixture();
     let module = add_failing_migration(&ws);
     let binary = tidemark::verify::build_migrator(&ws).unwrap();
-    let out = run(&binary, &db.url, &["up"]);
+    let out = fixture::run_migrator(&binary, &db.url, &["up"]);
     let created = has_table(&db.url, "halfway").await;
-    let status = run(&binary, &db.url, &["status"]);
+    let status = fixture::run_migrator(&binary, &db.url, &["status"]);
     db.drop().await;
 
     assert!(!out.status.success());

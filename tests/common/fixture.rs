@@ -154,6 +154,25 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
     (Scratch { dir, package }, ws)
 }
 
+/// Runs the fixture's migrator with `args` against `url`, and returns what it did.
+#[allow(dead_code)] // not every test binary that includes this module migrates
+pub fn run_migrator(binary: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+/// The schema of the database at `url`, as introspection reads it.
+#[allow(dead_code)] // not every test binary reads a live schema
+pub async fn live_schema(url: &str) -> tidemark::model::Schema {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    let live = tidemark::introspect::introspect(&db).await.unwrap();
+    db.close().await.ok();
+    live
+}
+
 /// `generate --autogenerate -m MESSAGE` as if run at minute `minute` of 2026-01-01, so that
 /// module names are known in advance; set `autogenerate: false` for an empty migration.
 #[allow(dead_code)] // not every test binary writes migrations of its own
@@ -177,11 +196,7 @@ pub fn options_at(message: &str, minute: u32) -> GenerateOptions {
 /// Runs the fixture's migrator with `args` against `url`; panics with its output on failure.
 #[allow(dead_code)] // not every test binary that includes this module migrates
 pub fn migrate(binary: &Path, url: &str, args: &[&str]) {
-    let out = std::process::Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
+    let out = run_migrator(binary, url, args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
