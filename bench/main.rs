@@ -258,6 +258,7 @@ fn generate_workspace(scenario: &Scenario, variant: Variant) -> PathBuf {
             autogenerate: true,
             renames: Renames::default(),
             backfills,
+            conversions: Default::default(),
             allow_destructive: false,
             safety,
             phased,

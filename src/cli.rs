@@ -129,6 +129,15 @@ struct GenerateArgs {
     /// The value existing rows get in a new NOT NULL column: TABLE.COLUMN=SQL.
     #[arg(long = "backfill", value_name = "TABLE.COLUMN=SQL", value_parser = parse_backfill)]
     backfills: Vec<((String, String), String)>,
+    /// How a type change computes the new values from the old, where a cast would change them
+    /// (`price_cents` from a decimal price: products.price_cents="price_cents * 100"): SQL over
+    /// the column alone, named as after the migration. Needs --convert-down.
+    #[arg(long = "convert", value_name = "TABLE.COLUMN=SQL", value_parser = parse_backfill, requires = "convert_down")]
+    conversions: Vec<((String, String), String)>,
+    /// The inverse, which `down` uses to give the column its old values back
+    /// (products.price_cents="price_cents / 100.0").
+    #[arg(long = "convert-down", value_name = "TABLE.COLUMN=SQL", value_parser = parse_backfill, requires = "conversions")]
+    convert_down: Vec<((String, String), String)>,
     /// Allow changes that destroy data (drop table or column, remove an enum value, narrow a type).
     #[arg(long)]
     allow_destructive: bool,
@@ -361,6 +370,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                     autogenerate: true,
                     renames: Renames::default(),
                     backfills: Backfills::new(),
+                    conversions: Default::default(),
                     allow_destructive,
                     safety: Default::default(),
                     phased: false,
@@ -480,6 +490,53 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(crate::error::Error::io("the Tokio runtime"))
 }
 
+/// Pairs each `--convert` with its `--convert-down`.
+fn conversions(
+    up: Vec<((String, String), String)>,
+    down: Vec<((String, String), String)>,
+) -> Result<crate::plan::Conversions> {
+    let mut downs: std::collections::BTreeMap<_, _> = std::collections::BTreeMap::new();
+    for (key, sql) in down {
+        if downs.insert(key.clone(), sql).is_some() {
+            return Err(Error::InvalidArgument {
+                flag: "--convert-down",
+                value: format!("{}.{}", key.0, key.1),
+                reason: "given twice".into(),
+            });
+        }
+    }
+    let mut conversions = crate::plan::Conversions::new();
+    for (key, sql) in up {
+        let Some(down) = downs.remove(&key) else {
+            return Err(Error::InvalidArgument {
+                flag: "--convert",
+                value: format!("{}.{}={sql}", key.0, key.1),
+                reason: format!(
+                    "`down` needs the inverse to give the column its values back: add \
+                     --convert-down {}.{}=SQL",
+                    key.0, key.1
+                ),
+            });
+        };
+        let conversion = crate::model::Conversion { up: sql, down };
+        if conversions.insert(key.clone(), conversion).is_some() {
+            return Err(Error::InvalidArgument {
+                flag: "--convert",
+                value: format!("{}.{}", key.0, key.1),
+                reason: "given twice".into(),
+            });
+        }
+    }
+    if let Some(((table, column), sql)) = downs.into_iter().next() {
+        return Err(Error::InvalidArgument {
+            flag: "--convert-down",
+            value: format!("{table}.{column}={sql}"),
+            reason: format!("no --convert {table}.{column}=SQL goes with it"),
+        });
+    }
+    Ok(conversions)
+}
+
 fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) -> Result<ExitCode> {
     let mut backfills = Backfills::new();
     for (key, sql) in args.backfills {
@@ -491,11 +548,13 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
             });
         }
     }
+    let conversions = conversions(args.conversions, args.convert_down)?;
     let opts = GenerateOptions {
         message: args.message,
         autogenerate: args.autogenerate,
         renames: args.renames.renames(),
         backfills,
+        conversions,
         allow_destructive: args.allow_destructive,
         safety: if args.unsafe_ddl {
             Safety::Naive

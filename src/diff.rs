@@ -99,6 +99,8 @@ pub struct ColumnSwap {
     pub swapped: Column,
     /// Indexes over the shadow and the names they take over: `(shadow's, column's)`.
     pub indexes: Vec<(String, String)>,
+    /// What the sync computes, when the expand converted the values.
+    pub conversion: Option<crate::model::Conversion>,
 }
 
 /// Renames to apply before comparing: table renames by old name, column renames by the
@@ -511,6 +513,7 @@ fn swaps(old: &Table, new: &Table) -> Vec<ColumnSwap> {
             shadow: shadow.clone(),
             swapped: swapped.clone(),
             indexes,
+            conversion: old.conversions.get(shadow_name).cloned(),
         });
     }
     swaps

@@ -271,6 +271,7 @@ fn read_table(entity: &EntityDef, out: &mut Extracted) -> Result<Table> {
         foreign_keys: Default::default(),
         comment: entity.table.get_comment().cloned(),
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     };
     for def in entity.table.get_columns() {
         let (column, renamed_from) = read_column(&name, def, &mut out.schema)?;

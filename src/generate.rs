@@ -8,7 +8,7 @@ use crate::model::Schema;
 use crate::plan::{self, Backfills, Plan};
 use crate::registry;
 use crate::render;
-use crate::snapshot::{PhasedCopy, Snapshot};
+use crate::snapshot::{ConvertedColumn, PhasedCopy, Snapshot};
 use crate::workspace::Workspace;
 use crate::write;
 
@@ -34,6 +34,8 @@ pub struct GenerateOptions {
     pub autogenerate: bool,
     pub renames: Renames,
     pub backfills: Backfills,
+    /// How type changes convert values (`--convert` and `--convert-down`).
+    pub conversions: plan::Conversions,
     pub allow_destructive: bool,
     /// Zero-downtime forms (the default), or plain DDL for small tables (`--unsafe`).
     pub safety: plan::Safety,
@@ -112,8 +114,11 @@ fn contract_copies(state: &State, pending: &Pending, backfills: &mut Backfills) 
 }
 
 /// The expand of a `--phased` change, and the contract it leaves for later.
-fn split_phases(pending: &Pending) -> Result<(plan::phased::Expand, Vec<String>, bool)> {
-    let expand = plan::phased::expand(&pending.old, &pending.new, &pending.changes)?;
+fn split_phases(
+    pending: &Pending,
+    conversions: &plan::Conversions,
+) -> Result<(plan::phased::Expand, Vec<String>, bool)> {
+    let expand = plan::phased::expand(&pending.old, &pending.new, &pending.changes, conversions)?;
     let changes = diff::diff(&expand.mid, &pending.new, &Renames::default());
     let contract = changes
         .iter()
@@ -353,8 +358,9 @@ pub fn generate(
             return Ok(Outcome::NoChanges);
         }
         let mut backfills = opts.backfills.clone();
+        check_conversions(&opts.conversions, &pending, opts.phased)?;
         if opts.phased {
-            let (expand, contract, contract_destroys) = split_phases(&pending)?;
+            let (expand, contract, contract_destroys) = split_phases(&pending, &opts.conversions)?;
             check_backfills(&opts.backfills, &pending)?;
             // A renamed table goes by its old name until the contract.
             backfills = backfills
@@ -394,7 +400,7 @@ pub fn generate(
                     .collect(),
             });
         }
-        refuse_hazards(&pending, opts.allow_destructive)?;
+        refuse_hazards(&pending, &opts.conversions, opts.allow_destructive)?;
         if phased.is_none() {
             check_backfills(&opts.backfills, &pending)?;
         }
@@ -406,6 +412,7 @@ pub fn generate(
             &backfills,
             opts.safety,
             &restore,
+            &opts.conversions,
         )?;
         let summary = pending.summary();
         let source = render::rustfmt(
@@ -415,7 +422,7 @@ pub fn generate(
                 &plan,
                 &pending.old,
                 &pending.new,
-                &waivers(&pending.changes),
+                &waivers(&unconverted(&pending.changes, &opts.conversions)),
                 opts.safety == plan::Safety::Naive,
             ),
             &ws.root,
@@ -443,20 +450,24 @@ pub fn generate(
     if opts.dry_run {
         return Ok(Outcome::Generated(Box::new(generated)));
     }
-    let (deferred, copies) = generated
-        .phased
-        .as_ref()
-        .map(|p| (p.contract.clone(), p.copies.clone()))
-        .unwrap_or_default();
-    write_generated(
-        ws,
-        &state,
-        &module,
-        &generated.source,
-        generated.schema.clone(),
-        deferred,
-        copies,
-    )?;
+    let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
+    if let Some(phased) = &generated.phased {
+        snapshot.deferred = phased.contract.clone();
+        snapshot.phased_copies = phased.copies.clone();
+    }
+    if opts.autogenerate {
+        snapshot.record_renames(&opts.renames);
+        snapshot.conversions = opts
+            .conversions
+            .iter()
+            .map(|((table, column), conversion)| ConvertedColumn {
+                table: table.clone(),
+                column: column.clone(),
+                conversion: conversion.clone(),
+            })
+            .collect();
+    }
+    write_generated(ws, &state, &module, &generated.source, &snapshot)?;
     generated.written = true;
     Ok(Outcome::Generated(Box::new(generated)))
 }
@@ -467,14 +478,9 @@ fn write_generated(
     state: &State,
     module: &str,
     source: &str,
-    schema: Schema,
-    deferred: Vec<String>,
-    phased_copies: Vec<PhasedCopy>,
+    snapshot: &Snapshot,
 ) -> Result<()> {
     let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
-    let mut snapshot = Snapshot::new(module.to_owned(), schema);
-    snapshot.deferred = deferred;
-    snapshot.phased_copies = phased_copies;
     let migration_path = ws.migration_file(module);
     if migration_path.exists() {
         return Err(Error::Refused(format!(
@@ -523,7 +529,7 @@ pub fn reconcile(
         renames: Renames::default(),
         changes,
     };
-    refuse_hazards(&pending, opts.allow_destructive)?;
+    refuse_hazards(&pending, &plan::Conversions::new(), opts.allow_destructive)?;
     let plan = plan::plan_reconciliation(
         live,
         &expected,
@@ -562,15 +568,8 @@ pub fn reconcile(
         written: false,
     };
     if !opts.dry_run {
-        write_generated(
-            ws,
-            &state,
-            &module,
-            &generated.source,
-            generated.schema.clone(),
-            Vec::new(),
-            Vec::new(),
-        )?;
+        let snapshot = Snapshot::new(module.clone(), generated.schema.clone());
+        write_generated(ws, &state, &module, &generated.source, &snapshot)?;
         generated.written = true;
     }
     Ok(Outcome::Generated(Box::new(generated)))
@@ -663,6 +662,20 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
 /// steps a person allowed with `--allow-destructive` (without it, generation stops before
 /// rendering), and the type changes that the planner knows PostgreSQL makes without a
 /// rewrite, which lint cannot tell from the SQL alone.
+/// `changes` but the converted type changes. A converted type change says how each value
+/// changes, and its check stops on a value the conversion cannot store unchanged: it is not a
+/// silent narrowing.
+fn unconverted(changes: &[Change], conversions: &plan::Conversions) -> Vec<Change> {
+    changes
+        .iter()
+        .filter(|c| {
+            !matches!(c, Change::AlterColumn { table, to, .. }
+                if conversions.contains_key(&(table.clone(), to.name.clone())))
+        })
+        .cloned()
+        .collect()
+}
+
 fn waivers(changes: &[Change]) -> Vec<(String, String)> {
     let mut waivers = Vec::new();
     let hazards = plan::hazards(changes);
@@ -771,8 +784,8 @@ fn waivers(changes: &[Change]) -> Vec<(String, String)> {
     waivers
 }
 
-fn refuse_hazards(pending: &Pending, allowed: bool) -> Result<()> {
-    let hazards = plan::hazards(&pending.changes);
+fn refuse_hazards(pending: &Pending, conversions: &plan::Conversions, allowed: bool) -> Result<()> {
+    let hazards = plan::hazards(&unconverted(&pending.changes, conversions));
     if hazards.is_empty() || allowed {
         return Ok(());
     }
@@ -784,6 +797,70 @@ fn refuse_hazards(pending: &Pending, allowed: bool) -> Result<()> {
         text.push_str(&format!("\n  - {}\n    safer: {}", h.what, h.safer));
     }
     Err(Error::Refused(text))
+}
+
+/// Every `--convert` names a type change of this migration, and its expressions name that
+/// column only (a trigger evaluates them over the row being written, where nothing else is
+/// at hand).
+fn check_conversions(
+    conversions: &plan::Conversions,
+    pending: &Pending,
+    phased: bool,
+) -> Result<()> {
+    for ((table, column), conversion) in conversions {
+        let invalid = |reason: String| Error::InvalidArgument {
+            flag: "--convert",
+            value: format!("{table}.{column}={}", conversion.up),
+            reason,
+        };
+        let type_change = pending.changes.iter().any(|c| {
+            matches!(c, Change::AlterColumn { table: t, from, to }
+                if t == table && to.name == *column && from.ty != to.ty)
+        });
+        if !type_change {
+            return Err(invalid(format!(
+                "this migration does not change the type of `{table}.{column}` (name the \
+                 column as the entities do, after any rename)"
+            )));
+        }
+        let renamed = pending.changes.iter().any(|c| {
+            matches!(c, Change::RenameColumn { table: t, to, .. } if t == table && to == column)
+        });
+        if phased && renamed {
+            return Err(invalid(format!(
+                "--phased cannot yet convert a column it also renames: rename `{table}.{column}` \
+                 in one phased migration and convert it in the next, or convert it without \
+                 --phased"
+            )));
+        }
+        let in_key = pending.new.table(table).is_some_and(|t| {
+            t.primary_key.contains(column)
+                || t.foreign_keys
+                    .values()
+                    .any(|fk| fk.columns.contains(column))
+        }) || pending.new.tables.values().any(|t| {
+            t.foreign_keys
+                .values()
+                .any(|fk| fk.ref_table == *table && fk.ref_columns.contains(column))
+        });
+        if in_key {
+            return Err(invalid(format!(
+                "`{table}.{column}` is part of a primary or foreign key; converting its values \
+                 would break the rows that point at it, so convert it in a hand-written migration"
+            )));
+        }
+        for (flag, expr) in [
+            ("--convert", &conversion.up),
+            ("--convert-down", &conversion.down),
+        ] {
+            crate::conversion::check(expr, column).map_err(|reason| Error::InvalidArgument {
+                flag,
+                value: format!("{table}.{column}={expr}"),
+                reason,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 fn check_backfills(backfills: &Backfills, pending: &Pending) -> Result<()> {

@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod conversion;
 pub mod diff;
 pub mod error;
 pub mod extract;

@@ -52,6 +52,19 @@ pub struct Table {
     /// the expand of a phased type change, until its contract swaps the shadow in.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub shadow_columns: BTreeMap<String, String>,
+    /// The conversions of shadow columns (by shadow name) that the trigger computes instead
+    /// of copying: the contract's `down` needs them to fill the column of the old type again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conversions: BTreeMap<String, Conversion>,
+}
+
+/// How a column's values become those of its new type (`up`), and back (`down`): SQL
+/// expressions over the column, named as it is after the migration
+/// (see `tidemark_runtime::convert`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub up: String,
+    pub down: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

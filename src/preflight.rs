@@ -5,7 +5,7 @@
 //! get their size and, where the step blocks writes, an estimate of how long.
 
 use crate::backend::Backend;
-use crate::diff::{self, Change, Renames};
+use crate::diff::{self, Change};
 use crate::error::{Error, Result};
 use crate::lint::{self, Recorded};
 use crate::model::{ColumnType, Schema};
@@ -117,9 +117,10 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
             Some(previous) => history(ws, &registered[previous])?,
             None => Some(Schema::default()),
         };
-        match (before, history(ws, migration)?) {
+        let recorded_after = Snapshot::read(&ws.history_snapshot(migration))?;
+        match (before, recorded_after) {
             (Some(before), Some(after)) => {
-                let changes = diff::diff(&before, &after, &Renames::default());
+                let changes = diff::diff(&before, &after.schema, &after.renames());
                 for change in &changes {
                     findings.extend(check_data(&tx, backend, &live, &after, change, up).await?);
                 }
@@ -205,10 +206,20 @@ async fn check_data(
     tx: &DatabaseTransaction,
     backend: Backend,
     live: &Schema,
-    after: &Schema,
+    recorded: &Snapshot,
     change: &Change,
     up: Option<&Recorded>,
 ) -> Result<Vec<Finding>> {
+    let after = &recorded.schema;
+    let renames = recorded.renames();
+    let conversion = match change {
+        Change::AlterColumn { table, to, .. } => recorded
+            .conversions
+            .iter()
+            .find(|c| c.table == *table && c.column == to.name)
+            .map(|c| c.conversion.up.as_str()),
+        _ => None,
+    };
     let q = |name: &str| backend.quote(name);
     let key_of = |table: &str| -> String {
         after
@@ -221,22 +232,35 @@ async fn check_data(
     let mut findings = Vec::new();
     match change {
         Change::AlterColumn { table, from, to } => {
-            let column = vec![to.name.clone()];
-            if !exists(live, table, &column) {
-                findings.push(not_yet(table, &column));
+            // The live database still has the names this migration renames.
+            let live_table = renames
+                .tables
+                .iter()
+                .find(|(_, new)| *new == table)
+                .map_or(table.as_str(), |(old, _)| old.as_str());
+            let live_column = renames
+                .columns
+                .iter()
+                .find(|((t, _), new)| t == table && **new == to.name)
+                .map_or(to.name.as_str(), |((_, old), _)| old.as_str());
+            let column = vec![live_column.to_owned()];
+            if !exists(live, live_table, &column) {
+                findings.push(not_yet(live_table, &column));
                 return Ok(findings);
             }
-            let (t, c) = (q(table), q(&to.name));
+            let (t, c) = (q(live_table), q(live_column));
             if from.nullable && !to.nullable {
                 let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NULL")).await?;
-                // The migration's own backfill (`--backfill`) fills them first.
-                let backfill = format!("UPDATE {t} SET {c} ");
+                // The migration's own backfill (`--backfill`) fills them first; it names the
+                // column as it is after the renames.
+                let (mt, mc) = (q(table), q(&to.name));
+                let backfill = format!("UPDATE {mt} SET {mc} ");
                 // SQLite fills them in its table rebuild (the preview names what it fills).
-                let rebuild_fill = format!("filling {c} with ");
+                let rebuild_fill = format!("filling {mc} with ");
                 let filled = up.is_some_and(|u| {
                     u.statements.iter().any(|s| {
                         s.contains(&backfill)
-                            || (s.contains(&rebuild_fill) && s.contains(&format!("FROM {t}")))
+                            || (s.contains(&rebuild_fill) && s.contains(&format!("FROM {mt}")))
                     })
                 });
                 findings.push(if n > 0 && filled {
@@ -262,34 +286,47 @@ async fn check_data(
                 });
             }
             if !from.unique && to.unique {
-                findings.push(duplicates(tx, backend, table, &column).await?);
+                findings.push(duplicates(tx, backend, live_table, &column).await?);
             }
             // The same condition the migration's own check (`tidemark_runtime::fit`) stops on;
-            // SQLite keeps every value as it is, so nothing can fail there.
-            if let Some(fit) = crate::plan::fit::fit_for(&from.ty, &to.ty, backend)
-                && let Some(filter) = fit.violation(backend.db(), &to.name)
+            // SQLite keeps every value as it is, so nothing can fail there. A conversion's
+            // values are checked, not the column's.
+            let (fit, value) = match conversion {
+                Some(conversion) => (
+                    crate::plan::fit::fit_into(&to.ty, backend),
+                    format!(
+                        "({})",
+                        tidemark_runtime::convert::substitute(conversion, &to.name, &c)
+                    ),
+                ),
+                None => (
+                    crate::plan::fit::fit_for(&from.ty, &to.ty, backend),
+                    c.clone(),
+                ),
+            };
+            let what = match conversion {
+                Some(conversion) => format!("`{table}.{}` converted by `{conversion}`", to.name),
+                None => format!("`{table}.{}`", to.name),
+            };
+            if let Some(fit) = fit
+                && let Some(filter) = fit.violation_of(backend.db(), &value)
             {
                 let n = count(tx, &format!("SELECT COUNT(*) FROM {t} WHERE {filter}")).await?;
                 findings.push(if n > 0 {
                     Finding {
                         level: Level::Problem,
                         text: format!(
-                            "`{table}.{}` narrows to {} but {n} value(s) do not fit: the \
-                             migration stops before converting them",
-                            to.name,
+                            "{what} narrows to {} but {n} value(s) do not fit: the migration \
+                             stops before converting them",
                             fit.describe()
                         ),
                         query: Some(format!(
-                            "SELECT {}, {c} FROM {t} WHERE {filter}",
+                            "SELECT {}, {value} FROM {t} WHERE {filter}",
                             key_of(table)
                         )),
                     }
                 } else {
-                    ok(format!(
-                        "every `{table}.{}` fits {}",
-                        to.name,
-                        fit.describe()
-                    ))
+                    ok(format!("every {what} fits {}", fit.describe()))
                 });
             }
         }

@@ -562,9 +562,47 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             )
             .await?;
         },
-        Op::RequireFit { table, column, fit } => {
+        Op::RequireFit {
+            table,
+            column,
+            fit,
+            conversion: None,
+        } => {
             let fit = fit_tokens(fit);
             quote!(tidemark_runtime::fit::require(manager, #table, #column, #fit).await?;)
+        }
+        Op::RequireFit {
+            table,
+            column,
+            fit,
+            conversion: Some(conversion),
+        } => {
+            let fit = fit_tokens(fit);
+            quote! {
+                tidemark_runtime::fit::require_converted(manager, #table, #column, #conversion, #fit)
+                    .await?;
+            }
+        }
+        Op::ConvertColumn {
+            table,
+            column,
+            conversion,
+        } => {
+            let shadow = Column {
+                name: crate::plan::phased::shadow_name(&column.name),
+                nullable: true,
+                default: None,
+                unique: false,
+                comment: None,
+                auto_increment: false,
+                ..column.clone()
+            };
+            let def = column_def(table, &shadow, ColumnUse::Add, idens);
+            let c = &column.name;
+            quote! {
+                tidemark_runtime::shadow::convert_column(manager, #table, #c, #def.to_owned(), #conversion)
+                    .await?;
+            }
         }
         Op::CreateEnumType(e) => {
             let name = &e.name;
@@ -629,6 +667,7 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             ty,
             nullable,
             default,
+            using,
             ..
         } => {
             let t = idens.table(table);
@@ -644,7 +683,11 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
                         quote!(ColumnDef::new(#c) #ty_call)
                     }
                 };
-                let def = match pg_using(&column.name, &column.ty) {
+                let using = match using {
+                    Some(conversion) => Some(conversion.clone()),
+                    None => pg_using(&column.name, &column.ty),
+                };
+                let def = match using {
                     Some(using) => quote!(#def.using(Expr::cust(#using))),
                     None => def,
                 };
@@ -785,8 +828,18 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             table,
             column,
             shadow,
+            conversion: None,
         } => quote! {
             tidemark_runtime::shadow::install_sync(manager, #table, #column, #shadow).await?;
+        },
+        Op::InstallSync {
+            table,
+            column,
+            shadow,
+            conversion: Some(conversion),
+        } => quote! {
+            tidemark_runtime::shadow::install_converting_sync(manager, #table, #column, #shadow, #conversion)
+                .await?;
         },
         Op::RemoveSync { table, column, .. } => quote! {
             tidemark_runtime::shadow::remove_sync(manager, #table, #column).await?;

@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::model::Schema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The snapshot format this tidemark writes and the newest it reads.
@@ -28,6 +29,33 @@ pub struct Snapshot {
     /// `from` its values back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phased_copies: Vec<PhasedCopy>,
+    /// The type changes of this migration that convert values (`--convert`): `preflight`
+    /// checks what the conversion gives rather than the values as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<ConvertedColumn>,
+    /// The renames of this migration (`--rename-table`, `--rename-column`), so that reading
+    /// its change again from the snapshots (`preflight`) does not take them for a drop and
+    /// an add.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub renamed_tables: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed_columns: Vec<RenamedColumn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenamedColumn {
+    /// The table, by its name after the migration.
+    pub table: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvertedColumn {
+    pub table: String,
+    pub column: String,
+    #[serde(flatten)]
+    pub conversion: crate::model::Conversion,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +66,32 @@ pub struct PhasedCopy {
 }
 
 impl Snapshot {
+    /// The renames recorded with this migration.
+    pub fn renames(&self) -> crate::diff::Renames {
+        crate::diff::Renames {
+            tables: self.renamed_tables.clone(),
+            columns: self
+                .renamed_columns
+                .iter()
+                .map(|r| ((r.table.clone(), r.from.clone()), r.to.clone()))
+                .collect(),
+        }
+    }
+
+    /// Records `renames` as this migration's.
+    pub fn record_renames(&mut self, renames: &crate::diff::Renames) {
+        self.renamed_tables = renames.tables.clone();
+        self.renamed_columns = renames
+            .columns
+            .iter()
+            .map(|((table, from), to)| RenamedColumn {
+                table: table.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
+            .collect();
+    }
+
     pub fn new(migration: impl Into<String>, schema: Schema) -> Self {
         Self {
             format_version: FORMAT_VERSION,
@@ -45,6 +99,9 @@ impl Snapshot {
             schema,
             deferred: Vec::new(),
             phased_copies: Vec::new(),
+            conversions: Vec::new(),
+            renamed_tables: BTreeMap::new(),
+            renamed_columns: Vec::new(),
         }
     }
 

@@ -72,6 +72,7 @@ fn options(message: &str, minute: u32) -> GenerateOptions {
         autogenerate: true,
         renames: Renames::default(),
         backfills: Backfills::new(),
+        conversions: Default::default(),
         allow_destructive: false,
         safety: Default::default(),
         phased: false,

@@ -31,6 +31,7 @@ fn table(name: &str, columns: Vec<Column>) -> Table {
         foreign_keys: Default::default(),
         comment: None,
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     }
 }
 
@@ -301,7 +302,13 @@ fn a_view_taken_over_by_its_table_is_the_end_of_a_rename() {
     ]);
     let mut renames = Renames::default();
     renames.tables.insert("owner".into(), "person".into());
-    let expand = plan::phased::expand(&old, &new, &diff::diff(&old, &new, &renames)).unwrap();
+    let expand = plan::phased::expand(
+        &old,
+        &new,
+        &diff::diff(&old, &new, &renames),
+        &Default::default(),
+    )
+    .unwrap();
     let mid = &expand.mid;
     assert_eq!(mid.views.get("person").map(String::as_str), Some("owner"));
     assert!(mid.table("person").is_none());
@@ -347,12 +354,17 @@ fn a_view_taken_over_by_its_table_is_the_end_of_a_rename() {
     let mut person = too_long.tables.remove("person").unwrap();
     person.name = long.clone();
     too_long.tables.insert(long, person);
-    let err = plan::phased::expand(&old, &too_long, &diff::diff(&old, &too_long, &renames))
-        .unwrap_err()
-        .to_string();
+    let err = plan::phased::expand(
+        &old,
+        &too_long,
+        &diff::diff(&old, &too_long, &renames),
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("49 characters at most"), "{err}");
     // Another phased generate before the contract keeps the view and the column.
-    let again = plan::phased::expand(mid, &new, &changes(mid, &new)).unwrap();
+    let again = plan::phased::expand(mid, &new, &changes(mid, &new), &Default::default()).unwrap();
     assert_eq!(&again.mid, mid);
 }
 

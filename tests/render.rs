@@ -30,6 +30,7 @@ fn item(extra: Vec<Column>) -> Table {
         foreign_keys: Default::default(),
         comment: None,
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     }
 }
 
@@ -64,6 +65,7 @@ fn create_table_with_enum_composite_key_and_foreign_keys() {
         foreign_keys: Default::default(),
         comment: Some("Colours of items".into()),
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     };
     tag.foreign_keys.insert(
         "fk-item_tag-item_id".into(),

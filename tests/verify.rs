@@ -416,6 +416,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
             autogenerate: true,
             renames: Renames::default(),
             backfills: Backfills::new(),
+            conversions: Default::default(),
             allow_destructive: false,
             safety: Default::default(),
             phased: false,

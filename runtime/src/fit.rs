@@ -30,7 +30,12 @@ impl Fit {
     /// The SQL condition that holds for a value of `column` that does not fit, on `backend`
     /// (`None` on SQLite, which keeps values as they are).
     pub fn violation(&self, backend: DbBackend, column: &str) -> Option<String> {
-        let c = quote(backend, column);
+        self.violation_of(backend, &quote(backend, column))
+    }
+
+    /// [`Fit::violation`] for the values of an SQL expression (a conversion's).
+    pub fn violation_of(&self, backend: DbBackend, value: &str) -> Option<String> {
+        let c = value;
         let length = match backend {
             DbBackend::MySql => "CHAR_LENGTH",
             DbBackend::Postgres => "char_length",
@@ -81,6 +86,45 @@ pub async fn require(
     let Some(violation) = fit.violation(backend, column) else {
         return Ok(());
     };
+    let what = format!("`{table}.{column}` narrows to {}", fit.describe());
+    let list = quote(backend, column);
+    refuse_violations(manager, table, &violation, &what, &list).await
+}
+
+/// Fails, before anything changes, when a value that `conversion` (an expression over
+/// `table.column`, see [`crate::convert`]) makes of a row does not fit `fit`, the column's
+/// new type: a conversion must not round or cut the values it computes either.
+pub async fn require_converted(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    conversion: &str,
+    fit: Fit,
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let value = format!(
+        "({})",
+        crate::convert::substitute(conversion, column, &quote(backend, column))
+    );
+    let Some(violation) = fit.violation_of(backend, &value) else {
+        return Ok(());
+    };
+    let what = format!(
+        "`{table}.{column}` becomes {} through `{conversion}`",
+        fit.describe()
+    );
+    let list = format!("{}, {value}", quote(backend, column));
+    refuse_violations(manager, table, &violation, &what, &list).await
+}
+
+async fn refuse_violations(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    violation: &str,
+    what: &str,
+    list: &str,
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
     let t = quote(backend, table);
     let count = format!("SELECT COUNT(*) AS n FROM {t} WHERE {violation}");
     let row = manager
@@ -95,12 +139,10 @@ pub async fn require(
         return Ok(());
     }
     Err(DbErr::Migration(format!(
-        "`{table}.{column}` narrows to {}, but {n} value(s) do not fit and would be changed: \
+        "{what}, but {n} value(s) do not fit and would be changed: \
          nothing was converted. Fix or widen those values first, or keep the wider type.\n  \
-         list them: SELECT {c} FROM {t} WHERE {violation}\n  \
-         see docs/locks.md#narrowing",
-        fit.describe(),
-        c = quote(backend, column),
+         list them: SELECT {list} FROM {t} WHERE {violation}\n  \
+         see docs/locks.md#narrowing"
     )))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod backfill;
 pub mod cli;
+pub mod convert;
 pub mod fit;
 pub mod lock;
 mod message;

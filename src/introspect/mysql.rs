@@ -69,6 +69,7 @@ async fn table(q: &Query<'_>, name: &str, comment: String) -> Result<Table> {
         foreign_keys: Default::default(),
         comment: (!comment.is_empty()).then_some(comment),
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     };
     for row in q
         .rows(

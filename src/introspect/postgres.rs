@@ -92,6 +92,7 @@ async fn table(
         foreign_keys: Default::default(),
         comment,
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     };
     let columns = q
         .rows(

@@ -60,6 +60,7 @@ async fn sqlite_table(q: &Query<'_>, name: &str, create_sql: &str) -> Result<Tab
         foreign_keys: Default::default(),
         comment: None,
         shadow_columns: Default::default(),
+        conversions: Default::default(),
     };
     let autoincrement = create_sql.to_ascii_uppercase().contains("AUTOINCREMENT");
     let mut pk: Vec<(i64, String)> = Vec::new();

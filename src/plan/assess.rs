@@ -235,6 +235,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             "catalog only; while the trigger is there every insert and update also writes the \
              shadow column",
         ),
+        Op::ConvertColumn { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
         Op::SwapIn { .. } | Op::SwapOut { .. } => a(
             &action,
             ACCESS_EXCLUSIVE,
@@ -290,6 +291,11 @@ fn mysql(op: &Op) -> Assessment {
                 METADATA,
                 Cost::Brief,
                 "while the triggers are there every insert and update also writes the shadow column",
+            ),
+            Op::ConvertColumn { .. } => a(
+                "row locks of every row until the UPDATE commits",
+                Cost::BlockingScan,
+                "a trigger converts what is written meanwhile; one UPDATE converts every row and holds their row locks until it ends, then one ALTER TABLE (online where the server can) rebuilds the column's indexes",
             ),
             Op::SwapIn { .. } | Op::SwapOut { .. } => a(
                 ONLINE,
@@ -446,15 +452,50 @@ pub fn action(op: &Op) -> String {
             "check that every {table} ({}) has its {parent} row",
             columns.join(", ")
         ),
-        Op::RequireFit { table, column, fit } => {
+        Op::RequireFit {
+            table,
+            column,
+            fit,
+            conversion: None,
+        } => {
             format!("check that every {table}.{column} fits {}", fit.describe())
+        }
+        Op::RequireFit {
+            table,
+            column,
+            fit,
+            conversion: Some(conversion),
+        } => {
+            format!(
+                "check that {conversion} fits {} for every {table}.{column}",
+                fit.describe()
+            )
         }
         Op::InstallSync {
             table,
             column,
             shadow,
+            conversion: None,
         } => {
             format!("CREATE TRIGGER copying {table}.{column} into {shadow}")
+        }
+        Op::InstallSync {
+            table,
+            column,
+            shadow,
+            conversion: Some(conversion),
+        } => {
+            format!("CREATE TRIGGER writing {conversion} of {table}.{column} into {shadow}")
+        }
+        Op::ConvertColumn {
+            table,
+            column,
+            conversion,
+        } => {
+            let c = &column.name;
+            format!(
+                "ADD COLUMN {c}__new, fill it with {conversion}, DROP COLUMN {table}.{c} and give {c}__new its place, name and indexes"
+            )
         }
         Op::RemoveSync { table, column, .. } => {
             format!("DROP TRIGGER copying {table}.{column}")

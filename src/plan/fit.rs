@@ -32,6 +32,26 @@ pub fn fit_for(from: &ColumnType, to: &ColumnType, backend: Backend) -> Option<F
     }
 }
 
+/// What any value must fit to be stored as `to` on `backend` unchanged (a conversion's values,
+/// which can come from anywhere); `None` when `to` takes every value its conversion could give
+/// without changing it, or raises on one it cannot take.
+pub fn fit_into(to: &ColumnType, backend: Backend) -> Option<Fit> {
+    if backend == Backend::Sqlite {
+        return None;
+    }
+    match to {
+        ColumnType::Decimal(Some((precision, scale))) => Some(Fit::Decimal {
+            precision: *precision,
+            scale: *scale,
+        }),
+        ty => match char_limit(ty, backend) {
+            Some(Some(n)) => Some(Fit::Chars(n)),
+            Some(None) => None,
+            None => integer_range(ty, backend).map(|(min, max)| Fit::Integer { min, max }),
+        },
+    }
+}
+
 /// The most characters a string type holds on `backend` (`Some(None)`: unbounded); `None`
 /// for a type that is not a string.
 fn char_limit(ty: &ColumnType, backend: Backend) -> Option<Option<u32>> {

@@ -22,6 +22,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Backfill expressions for new NOT NULL columns, by (table, column).
 pub type Backfills = BTreeMap<(String, String), String>;
 
+/// Conversion expressions for type changes, by (table, column after the migration).
+pub type Conversions = BTreeMap<(String, String), crate::model::Conversion>;
+
 /// How a migration applies changes to tables that already hold rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Safety {
@@ -132,6 +135,8 @@ pub enum Op {
         rewrites: bool,
         nullable: bool,
         default: bool,
+        /// The conversion's `USING` expression, when the user gave one.
+        using: Option<String>,
     },
     CreateIndex {
         table: String,
@@ -182,6 +187,8 @@ pub enum Op {
         table: String,
         column: String,
         fit: fit::Fit,
+        /// The conversion whose values must fit, when the user gave one.
+        conversion: Option<String>,
     },
     /// Fill `column` from `expr` where it is NULL, in one `UPDATE`.
     Backfill {
@@ -237,6 +244,16 @@ pub enum Op {
         table: String,
         column: String,
         shadow: String,
+        /// What the trigger writes instead of the column's value.
+        conversion: Option<String>,
+    },
+    /// MySQL: `column` converted to its new type by `conversion`, through a shadow column
+    /// that takes its place (`tidemark_runtime::shadow::convert_column`); nullable until the
+    /// `ModifyColumn` that follows.
+    ConvertColumn {
+        table: String,
+        column: Column,
+        conversion: String,
     },
     /// Removes that trigger.
     RemoveSync {
@@ -352,6 +369,7 @@ pub fn plan_reconciliation(
         snapshot,
         changes,
         backfills,
+        &Backfills::new(),
         Direction::Reconcile,
         safety,
     )?;
@@ -456,27 +474,67 @@ fn prepend_checks(steps: &mut Vec<Step>, changes: &[Change], backfills: &Backfil
         checks.postgres.push(op.clone());
         checks.mysql.push(op);
     }
+    // The checks run before anything changes, renames included: a column that `up` renames
+    // is checked under the name it has then (`down` undoes renames last, so its checks already
+    // name the columns as they are when it starts).
+    let tables_renamed: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameTable { from, to } => Some([from.as_str(), to.as_str()]),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let columns_renamed: BTreeMap<(&str, &str), &str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameColumn { table, from, to } => {
+                Some(((table.as_str(), to.as_str()), from.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let before_renames = |op: Op| match op {
+        Op::RequireFit {
+            table,
+            column,
+            fit,
+            conversion,
+        } => {
+            let Some(&old) = columns_renamed.get(&(table.as_str(), column.as_str())) else {
+                return Op::RequireFit {
+                    table,
+                    column,
+                    fit,
+                    conversion,
+                };
+            };
+            Op::RequireFit {
+                conversion: conversion
+                    .map(|c| tidemark_runtime::convert::substitute(&c, &column, old)),
+                column: old.to_owned(),
+                table,
+                fit,
+            }
+        }
+        other => other,
+    };
     for step in steps.iter_mut().filter(|s| s.guard.is_none()) {
         for (ops, into) in [
             (&mut step.postgres, &mut checks.postgres),
             (&mut step.mysql, &mut checks.mysql),
         ] {
             let (fits, rest) = std::mem::take(ops).into_iter().partition(|op| {
-                matches!(op, Op::RequireFit { table, .. } if !renamed.contains(table.as_str()))
+                matches!(op, Op::RequireFit { table, .. } if !tables_renamed.contains(table.as_str()))
             });
             *ops = rest;
-            into.extend::<Vec<Op>>(fits);
+            into.extend(fits.into_iter().map(before_renames));
         }
     }
     if Backend::ALL.iter().all(|b| checks.ops(*b).is_empty()) {
         return;
     }
-    let is_rename = |op: &Op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. });
-    let at = steps
-        .iter()
-        .position(|s| !Backend::ALL.iter().all(|b| s.ops(*b).iter().all(is_rename)))
-        .unwrap_or(steps.len());
-    steps.insert(at, checks);
+    steps.insert(0, checks);
 }
 
 /// Plans `changes` (which take `old` to `new`) in both directions.
@@ -487,12 +545,20 @@ pub fn plan(
     backfills: &Backfills,
     safety: Safety,
 ) -> Result<Plan> {
-    plan_with_restore(old, new, changes, backfills, safety, &Backfills::new())
+    plan_with_restore(
+        old,
+        new,
+        changes,
+        backfills,
+        safety,
+        &Backfills::new(),
+        &Conversions::new(),
+    )
 }
 
 /// [`plan`], where `down` refills the columns in `restore` from an SQL expression when it
 /// adds them back (a phased rename's old column, from the new one) instead of leaving them
-/// empty.
+/// empty, and type changes convert values as `conversions` say, both ways.
 pub fn plan_with_restore(
     old: &Schema,
     new: &Schema,
@@ -500,8 +566,23 @@ pub fn plan_with_restore(
     backfills: &Backfills,
     safety: Safety,
     restore: &Backfills,
+    conversions: &Conversions,
 ) -> Result<Plan> {
-    let up = plan_direction(old, new, changes, backfills, Direction::Up, safety)?;
+    let way = |up: bool| -> Backfills {
+        conversions
+            .iter()
+            .map(|(key, c)| (key.clone(), if up { c.up.clone() } else { c.down.clone() }))
+            .collect()
+    };
+    let up = plan_direction(
+        old,
+        new,
+        changes,
+        backfills,
+        &way(true),
+        Direction::Up,
+        safety,
+    )?;
     let reversed = diff::reverse(changes);
     let mut lossy_down = Vec::new();
     let mut down_backfills = Backfills::new();
@@ -558,7 +639,10 @@ pub fn plan_with_restore(
                     swap.swapped.ty.describe()
                 ));
             }
-            Change::AlterColumn { table, from, to } if from.ty.narrows_to(&to.ty) => {
+            Change::AlterColumn { table, from, to }
+                if from.ty.narrows_to(&to.ty)
+                    && !conversions.contains_key(&(table.clone(), to.name.clone())) =>
+            {
                 lossy_down.push(format!(
                     "`{table}.{}` narrows back from {} to {}: values that no longer fit make `down` fail",
                     to.name,
@@ -600,6 +684,7 @@ pub fn plan_with_restore(
         old,
         &reversed,
         &down_backfills,
+        &way(false),
         Direction::Down,
         safety,
     )?;
@@ -677,6 +762,7 @@ fn plan_direction(
     to: &Schema,
     changes: &[Change],
     backfills: &Backfills,
+    converts: &Backfills,
     direction: Direction,
     safety: Safety,
 ) -> Result<Vec<Step>> {
@@ -692,7 +778,7 @@ fn plan_direction(
             _ => None,
         })
         .collect();
-    let rebuilds = sqlite_rebuilds(&ordered, from, to, backfills, &created);
+    let rebuilds = sqlite_rebuilds(&ordered, from, to, backfills, converts, &created, direction);
 
     let mut steps = Vec::new();
     let mut rebuilt = false;
@@ -702,7 +788,7 @@ fn plan_direction(
             steps.extend(cycle_drops(&ordered, to));
             rebuilt = true;
         }
-        let mut step = plan_change(change, from, to, backfills, &deferred, direction)?;
+        let mut step = plan_change(change, from, to, backfills, converts, &deferred, direction)?;
         if direction == Direction::Reconcile {
             step.guard = reconcile_guard(change);
         }
@@ -896,7 +982,9 @@ fn sqlite_rebuilds(
     from: &Schema,
     to: &Schema,
     backfills: &Backfills,
+    converts: &Backfills,
     created: &BTreeSet<&str>,
+    direction: Direction,
 ) -> BTreeMap<String, Rebuild> {
     let mut rebuilds: BTreeMap<String, Rebuild> = BTreeMap::new();
     let mut copies: Vec<(String, String, String)> = Vec::new();
@@ -940,6 +1028,15 @@ fn sqlite_rebuilds(
                 table,
                 from: before,
                 to: after,
+            } if converts.contains_key(&(table.clone(), after.name.clone())) => {
+                need(table, format!("convert column `{}`", after.name));
+                let conversion = &converts[&(table.clone(), after.name.clone())];
+                copies.push((table.clone(), after.name.clone(), conversion.clone()));
+            }
+            Change::AlterColumn {
+                table,
+                from: before,
+                to: after,
             } if backend::sqlite_stores_differently(before, after, from, to) => {
                 need(table, format!("alter column `{}`", after.name));
             }
@@ -956,44 +1053,84 @@ fn sqlite_rebuilds(
                 copies.push((
                     swap.table.clone(),
                     swap.kept.name.clone(),
-                    swap.shadow.name.clone(),
+                    backend::Backend::Sqlite.quote(&swap.shadow.name),
                 ));
             }
             Change::UnswapColumn(swap) => {
                 need(&swap.table, format!("swap `{}` out", swap.shadow.name));
-                copies.push((
-                    swap.table.clone(),
-                    swap.shadow.name.clone(),
-                    swap.kept.name.clone(),
-                ));
+                let column = backend::Backend::Sqlite.quote(&swap.kept.name);
+                copies.push((swap.table.clone(), swap.shadow.name.clone(), column.clone()));
+                // The column of the old type holds the new values until then: converted back,
+                // when the expand converted them.
+                if let Some(conversion) = &swap.conversion {
+                    let value = tidemark_runtime::convert::substitute(
+                        &conversion.down,
+                        &swap.kept.name,
+                        &column,
+                    );
+                    copies.push((
+                        swap.table.clone(),
+                        swap.kept.name.clone(),
+                        format!("({value})"),
+                    ));
+                }
             }
             _ => {}
         }
     }
-    for (table, column, source) in copies {
+    for (table, column, value) in copies {
         if let Some(rebuild) = rebuilds.get_mut(&table) {
-            rebuild
-                .backfills
-                .push((column, backend::Backend::Sqlite.quote(&source)));
+            rebuild.backfills.push((column, value));
         }
     }
+    // Column renames that run after the rebuild (`down` undoes renames last): the rebuilt
+    // table has the final names already, so a renamed column is filled from its current name,
+    // and the rename step then finds itself done.
+    let late_renames: BTreeMap<(&str, &str), &str> = ordered
+        .iter()
+        .filter(|c| phase(c, direction) > SQLITE_REBUILD_PHASE)
+        .filter_map(|c| match c {
+            Change::RenameColumn { table, from, to } => {
+                Some(((table.as_str(), from.as_str()), to.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
     for (table, rebuild) in rebuilds.iter_mut() {
         for ((t, column), sql) in backfills {
             if t != table {
                 continue;
             }
-            let Some(after) = to.table(t).and_then(|t| t.column(column)) else {
+            let name = late_renames
+                .get(&(t.as_str(), column.as_str()))
+                .copied()
+                .unwrap_or(column);
+            if to.table(t).and_then(|t| t.column(name)).is_none() {
                 continue;
-            };
+            }
             let existed = old_table(from, to, t)
                 .and_then(|old| old.column(column))
                 .is_some();
             let expr = if existed {
-                format!("COALESCE(\"{}\", {sql})", after.name)
+                format!(
+                    "COALESCE({}, {sql})",
+                    backend::Backend::Sqlite.quote(column)
+                )
             } else {
                 sql.clone()
             };
             rebuild.backfills.push((column.clone(), expr));
+        }
+        for ((t, old), new) in &late_renames {
+            if *t != table {
+                continue;
+            }
+            match rebuild.backfills.iter_mut().find(|(c, _)| c == old) {
+                Some(fill) => fill.0 = (*new).to_owned(),
+                None => rebuild
+                    .backfills
+                    .push(((*new).to_owned(), backend::Backend::Sqlite.quote(old))),
+            }
         }
     }
     rebuilds
@@ -1023,6 +1160,7 @@ fn rebuild_steps(rebuilds: &BTreeMap<String, Rebuild>, to: &Schema) -> Vec<Step>
                 table: name.clone(),
                 column: column.clone(),
                 shadow: shadow.clone(),
+                conversion: table.conversions.get(shadow).map(|c| c.up.clone()),
             });
             let sqlite = std::iter::once(Op::RebuildTable { table: table.clone(), backfills: rebuild.backfills.clone() })
                 .chain(syncs)
@@ -1046,6 +1184,7 @@ fn plan_change(
     from: &Schema,
     to: &Schema,
     backfills: &Backfills,
+    converts: &Backfills,
     deferred: &BTreeSet<(String, String)>,
     direction: Direction,
 ) -> Result<Step> {
@@ -1184,9 +1323,35 @@ fn plan_change(
                         table: table.clone(),
                         column: source.to_owned(),
                         shadow: column.name.clone(),
+                        conversion: to
+                            .table(table)
+                            .and_then(|t| t.conversions.get(&column.name))
+                            .map(|c| c.up.clone()),
                     });
                     let ops: Vec<Op> = std::iter::once(add).chain(sync).chain([fill]).collect();
                     let (mut postgres, mut mysql) = (ops.clone(), ops);
+                    // A converting shadow: every value's conversion must fit first.
+                    if let Some((source, conversion)) = shadowed(to, table, &column.name).zip(
+                        to.table(table)
+                            .and_then(|t| t.conversions.get(&column.name)),
+                    ) {
+                        for (backend, ops) in [
+                            (Backend::Postgres, &mut postgres),
+                            (Backend::Mysql, &mut mysql),
+                        ] {
+                            if let Some(fit) = fit::fit_into(&column.ty, backend) {
+                                ops.insert(
+                                    0,
+                                    Op::RequireFit {
+                                        table: table.clone(),
+                                        column: source.to_owned(),
+                                        fit,
+                                        conversion: Some(conversion.up.clone()),
+                                    },
+                                );
+                            }
+                        }
+                    }
                     // A column that stays nullable (a phased rename's new name) is done here.
                     if !column.nullable {
                         postgres.push(Op::AlterColumnParts {
@@ -1196,6 +1361,7 @@ fn plan_change(
                             rewrites: false,
                             nullable: true,
                             default: false,
+                            using: None,
                         });
                         mysql.push(Op::ModifyColumn {
                             table: table.clone(),
@@ -1247,7 +1413,18 @@ fn plan_change(
             table,
             from: before,
             to: after,
-        } => plan_alter_column(summary, table, before, after, from, to, backfills),
+        } => plan_alter_column(
+            summary,
+            table,
+            before,
+            after,
+            from,
+            to,
+            backfills,
+            converts
+                .get(&(table.clone(), after.name.clone()))
+                .map(String::as_str),
+        ),
         Change::AlterPrimaryKey {
             table, to: columns, ..
         } => Step {
@@ -1343,7 +1520,8 @@ fn plan_change(
     })
 }
 
-fn plan_alter_column(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan_alter_column(
     summary: String,
     table: &str,
     before: &Column,
@@ -1351,6 +1529,7 @@ fn plan_alter_column(
     from: &Schema,
     to: &Schema,
     backfills: &Backfills,
+    conversion: Option<&str>,
 ) -> Step {
     let mut postgres = Vec::new();
     let mut mysql = Vec::new();
@@ -1369,26 +1548,34 @@ fn plan_alter_column(
     let ty = backend::physical_type(&before.ty, from, Backend::Postgres)
         != backend::physical_type(&after.ty, to, Backend::Postgres);
     let require_fit = |backend| {
-        fit::fit_for(&before.ty, &after.ty, backend).map(|fit| Op::RequireFit {
+        // A conversion's values must fit the new type, whatever the old one was.
+        let fit = match conversion {
+            Some(_) => fit::fit_into(&after.ty, backend),
+            None => fit::fit_for(&before.ty, &after.ty, backend),
+        };
+        fit.map(|fit| Op::RequireFit {
             table: table.to_owned(),
             column: before.name.clone(),
             fit,
+            conversion: conversion.map(str::to_owned),
         })
     };
-    if ty {
+    if ty || conversion.is_some() {
         postgres.extend(require_fit(Backend::Postgres));
     }
     let nullable = before.nullable != after.nullable;
     let default = before.default != after.default;
     let set_default = default && after.default.is_some();
-    if ty || nullable || set_default {
+    if ty || nullable || set_default || conversion.is_some() {
         postgres.push(Op::AlterColumnParts {
             table: table.to_owned(),
             column: after.clone(),
-            ty,
-            rewrites: ty && backend::pg_type_change_rewrites(&before.ty, &after.ty),
+            ty: ty || conversion.is_some(),
+            rewrites: ty && backend::pg_type_change_rewrites(&before.ty, &after.ty)
+                || conversion.is_some(),
             nullable,
             default: set_default,
+            using: conversion.map(str::to_owned),
         });
     }
     if default && after.default.is_none() {
@@ -1399,7 +1586,10 @@ fn plan_alter_column(
         || nullable
         || default
         || before.comment != after.comment;
-    if mysql_changed {
+    if let Some(conversion) = conversion {
+        mysql.extend(require_fit(Backend::Mysql));
+        mysql.extend(mysql_convert(table, after, conversion));
+    } else if mysql_changed {
         mysql.extend(require_fit(Backend::Mysql));
         mysql.push(Op::ModifyColumn {
             table: table.to_owned(),
@@ -1452,6 +1642,26 @@ fn plan_alter_column(
         postgres,
         mysql,
     }
+}
+
+/// MySQL cannot compute a column's new values in `MODIFY COLUMN`: the runtime converts them
+/// through a shadow column, which then takes the column's place; the column's definition
+/// (NOT NULL, default, comment) comes after.
+fn mysql_convert(table: &str, after: &Column, conversion: &str) -> Vec<Op> {
+    vec![
+        Op::ConvertColumn {
+            table: table.to_owned(),
+            column: after.clone(),
+            conversion: conversion.to_owned(),
+        },
+        Op::ModifyColumn {
+            table: table.to_owned(),
+            column: Column {
+                unique: false,
+                ..after.clone()
+            },
+        },
+    ]
 }
 
 fn enum_columns(schema: &Schema, name: &str) -> Vec<(String, Column)> {

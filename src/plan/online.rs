@@ -84,6 +84,7 @@ pub(super) fn postgres(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
                 rewrites,
                 nullable: true,
                 default,
+                using,
             } if !column.nullable && cx.existing(&table) => {
                 let name = column.name.clone();
                 if ty || default {
@@ -94,6 +95,7 @@ pub(super) fn postgres(ops: Vec<Op>, cx: &Context) -> Vec<Op> {
                         rewrites,
                         nullable: false,
                         default,
+                        using,
                     });
                 }
                 out.push(Op::SetNotNullOnline {

@@ -28,7 +28,12 @@ pub struct Expand {
 }
 
 /// The schema both the code before and the code after `changes` can run against.
-pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> {
+pub fn expand(
+    old: &Schema,
+    new: &Schema,
+    changes: &[Change],
+    conversions: &super::Conversions,
+) -> Result<Expand> {
     let mut mid = new.clone();
     // Tables renamed by these changes, new name -> old name. A rename whose view a phased
     // generate already made stays as it is: its contract is still to come.
@@ -99,7 +104,8 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
             }
             Change::AlterColumn { table, from, to }
                 if crate::backend::pg_type_change_rewrites(&from.ty, &to.ty)
-                    || from.ty.narrows_to(&to.ty) =>
+                    || from.ty.narrows_to(&to.ty)
+                    || conversions.contains_key(&(table.clone(), to.name.clone())) =>
             {
                 if let Some(old_name) = renamed.get(table.as_str()) {
                     return Err(Error::Refused(format!(
@@ -109,7 +115,8 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                         to.name
                     )));
                 }
-                if let Some(reason) = shadow_refusal(old, new, table, from, to) {
+                let converted = conversions.contains_key(&(table.clone(), to.name.clone()));
+                if let Some(reason) = shadow_refusal(old, new, table, from, to, converted) {
                     return Err(Error::Refused(type_change_recipe(table, from, to, &reason)));
                 }
                 let (Some(old_table), Some(new_table), Some(mid_table)) = (
@@ -121,7 +128,16 @@ pub fn expand(old: &Schema, new: &Schema, changes: &[Change]) -> Result<Expand> 
                 };
                 shadow_column(old_table, new_table, mid_table, from, to);
                 let shadow = shadow_name(&to.name);
-                backfills.insert((table.clone(), shadow.clone()), to.name.clone());
+                // The shadow is filled and kept with the conversion, or with the column itself
+                // (the assignment cast).
+                let conversion = conversions.get(&(table.clone(), to.name.clone()));
+                let fill = conversion.map_or_else(|| to.name.clone(), |c| format!("({})", c.up));
+                backfills.insert((table.clone(), shadow.clone()), fill);
+                if let Some(conversion) = conversion {
+                    mid_table
+                        .conversions
+                        .insert(shadow.clone(), conversion.clone());
+                }
                 with_contract.push(format!(
                     "reads and writes `{table}.{}` as {} (until the contract the column keeps \
                      its old type, and a trigger copies it into `{shadow}`)",
@@ -244,6 +260,7 @@ fn shadow_refusal(
     table: &str,
     from: &Column,
     to: &Column,
+    converted: bool,
 ) -> Option<String> {
     let c = &to.name;
     let shadow = shadow_name(c);
@@ -256,7 +273,9 @@ fn shadow_refusal(
             .values()
             .any(|fk| fk.ref_table == table && fk.ref_columns.contains(c))
     });
-    Some(if from.ty.narrows_to(&to.ty) {
+    // A conversion's values are checked against the new type before the expand fills the
+    // shadow and again before the contract swaps it in.
+    Some(if from.ty.narrows_to(&to.ty) && !converted {
         format!(
             "{} does not fit every {} value: the trigger that keeps the new column in step \
              would make the old code's writes fail",

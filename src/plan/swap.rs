@@ -11,6 +11,7 @@
 //! table, which [`super::sqlite_rebuilds`] arranges.
 
 use super::{Backfills, Op, Step, plan_alter_column};
+use crate::backend::Backend;
 use crate::diff::ColumnSwap;
 use crate::model::{Column, Schema};
 
@@ -22,6 +23,7 @@ pub(super) fn swap_in(summary: String, swap: &ColumnSwap, from: &Schema, to: &Sc
         shadow,
         swapped,
         indexes,
+        ..
     } = swap;
     let op = Op::SwapIn {
         table: table.clone(),
@@ -42,13 +44,26 @@ pub(super) fn swap_in(summary: String, swap: &ColumnSwap, from: &Schema, to: &Sc
         from,
         to,
         &Backfills::new(),
+        None,
     );
+    // The old code wrote the column until now; what the trigger converted must have fit.
+    let check = |backend| {
+        let conversion = swap.conversion.as_ref()?;
+        Some(Op::RequireFit {
+            table: table.clone(),
+            column: kept.name.clone(),
+            fit: super::fit::fit_into(&swapped.ty, backend)?,
+            conversion: Some(conversion.up.clone()),
+        })
+    };
+    let postgres = check(Backend::Postgres).into_iter().chain([op.clone()]);
+    let mysql = check(Backend::Mysql).into_iter().chain([op]);
     Step {
         summary,
         guard: None,
         sqlite: vec![],
-        postgres: [vec![op.clone()], tighten.postgres].concat(),
-        mysql: [vec![op], tighten.mysql].concat(),
+        postgres: postgres.chain(tighten.postgres).collect(),
+        mysql: mysql.chain(tighten.mysql).collect(),
     }
 }
 
@@ -60,6 +75,7 @@ pub(super) fn swap_out(summary: String, swap: &ColumnSwap, from: &Schema, to: &S
         shadow,
         swapped,
         indexes,
+        conversion,
     } = swap;
     let column = &kept.name;
     let renamed = Column {
@@ -74,6 +90,7 @@ pub(super) fn swap_out(summary: String, swap: &ColumnSwap, from: &Schema, to: &S
         from,
         to,
         &Backfills::new(),
+        None,
     );
     // The column of the old type comes back empty, nullable and without a default, so that
     // the backfill (which fills NULLs) reaches every row; then it is tightened as it was.
@@ -91,11 +108,21 @@ pub(super) fn swap_out(summary: String, swap: &ColumnSwap, from: &Schema, to: &S
         table: table.clone(),
         column: column.clone(),
         shadow: shadow.name.clone(),
+        conversion: conversion.as_ref().map(|c| c.up.clone()),
+    };
+    // The column of the old type is filled from the shadow, converted back when the expand
+    // converted it.
+    let expr = match conversion {
+        Some(c) => format!(
+            "({})",
+            tidemark_runtime::convert::substitute(&c.down, column, &shadow.name)
+        ),
+        None => shadow.name.clone(),
     };
     let fill = Op::Backfill {
         table: table.clone(),
         column: column.clone(),
-        expr: shadow.name.clone(),
+        expr,
     };
     let tighten = plan_alter_column(
         String::new(),
@@ -105,6 +132,7 @@ pub(super) fn swap_out(summary: String, swap: &ColumnSwap, from: &Schema, to: &S
         from,
         to,
         &Backfills::new(),
+        None,
     );
     let reindex: Vec<Op> = to
         .table(table)

@@ -182,6 +182,7 @@ pub fn options_at(message: &str, minute: u32) -> GenerateOptions {
         autogenerate: true,
         renames: Renames::default(),
         backfills: Backfills::new(),
+        conversions: Default::default(),
         allow_destructive: false,
         safety: Safety::Online,
         phased: false,

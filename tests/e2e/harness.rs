@@ -72,6 +72,7 @@ impl Scenario {
             autogenerate: true,
             renames,
             backfills,
+            conversions: Default::default(),
             allow_destructive: self.allow_destructive,
             safety: Default::default(),
             phased: false,

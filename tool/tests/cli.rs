@@ -451,3 +451,31 @@ fn a_conflicted_snapshot_is_an_unfinished_merge() {
     assert_eq!(check.status.code(), Some(2));
     assert!(stderr(&check).contains("git conflict markers: a merge (or rebase) is unfinished"));
 }
+
+#[test]
+fn a_conversion_needs_its_inverse_and_a_type_change() {
+    let dir = empty_workspace();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", "--autogenerate", "-m", "convert"];
+        args.extend_from_slice(extra);
+        tidemark(dir.path(), &args)
+    };
+    let out = generate(&["--convert", "organization.name=upper(name)"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--convert-down"), "{}", stderr(&out));
+
+    // The first migration creates the table: there is no type change to convert.
+    let out = generate(&[
+        "--convert",
+        "organization.name=upper(name)",
+        "--convert-down",
+        "organization.name=lower(name)",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not change the type of `organization.name`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(migration_files(dir.path()).is_empty());
+}
