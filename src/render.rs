@@ -652,6 +652,10 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             let stmt = alter_statement(op, idens).expect("an ALTER TABLE op");
             quote!(manager.alter_table(#stmt).await?;)
         }
+        Op::MysqlOnline(inner) if matches!(inner.as_ref(), Op::AddForeignKey { .. }) => {
+            // Online on MySQL/MariaDB, and kept when the table has the same key already.
+            render_op(inner, idens)
+        }
         Op::MysqlOnline(inner) => {
             let stmt = alter_statement(inner, idens)
                 .expect("the planner wraps only statements with a builder");
@@ -729,11 +733,10 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
         }
         Op::AddForeignKey { table, foreign_key } => {
             let fk = foreign_key_create(table, foreign_key, idens);
-            quote!(manager.create_foreign_key(#fk.to_owned()).await?;)
+            quote!(tidemark_runtime::adopt::add_foreign_key(manager, #fk.to_owned()).await?;)
         }
         Op::DropForeignKey { table, name } => {
-            let t = idens.table(table);
-            quote!(manager.drop_foreign_key(ForeignKey::drop().name(#name).table(#t).to_owned()).await?;)
+            quote!(tidemark_runtime::adopt::drop_foreign_key(manager, #table, #name).await?;)
         }
         Op::DropForeignKeyAndIndex { table, name } => {
             idens.table(table);

@@ -4,6 +4,7 @@
 //! on `sea-orm-migration` only, so the migration crate never pulls in the generator's
 //! build-time dependencies (syn, quote, prettyplease, clap of the generator).
 
+pub mod adopt;
 pub mod backfill;
 pub mod cli;
 pub mod convert;

@@ -154,7 +154,10 @@ pub async fn add_foreign_key_not_valid(
         .get_name()
         .map(str::to_owned)
         .ok_or_else(|| DbErr::Migration("a NOT VALID foreign key needs a name".into()))?;
-    if has_constraint(manager, &table, &name).await? {
+    // Done by a run before, or the table has the same key under another name.
+    if has_constraint(manager, &table, &name).await?
+        || !crate::adopt::needed(manager, &foreign_key).await?
+    {
         return Ok(());
     }
     run_locked(manager, sql).await
@@ -168,6 +171,10 @@ pub async fn validate_constraint(
     table: &str,
     name: &str,
 ) -> Result<(), DbErr> {
+    // A key kept under its own name instead of this one ([`crate::adopt`]) was valid already.
+    if !crate::preview::previewing() && !has_constraint(manager, table, name).await? {
+        return Ok(());
+    }
     let sql = format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
         ident(table),
