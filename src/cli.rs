@@ -65,6 +65,16 @@ enum Command {
         #[arg(long, env = "TIDEMARK_VERIFY_URL")]
         database_url: Option<String>,
     },
+    /// Apply every migration on a scratch database and record, in each one's snapshot, what
+    /// hand-written migrations added beyond the entities (tables, columns, indexes, foreign
+    /// keys): `verify` and `drift` then leave those objects alone. Run it after writing or
+    /// editing a hand-written migration, on each backend the migration branches on.
+    Record {
+        /// A PostgreSQL or MySQL server to record on (its database is only used to connect);
+        /// a scratch SQLite file by default.
+        #[arg(long, env = "TIDEMARK_VERIFY_URL")]
+        database_url: Option<String>,
+    },
     /// Print the exact SQL a migration runs on a backend, without a database (like Alembic's
     /// `--sql` or Django's `sqlmigrate`); hand-written migrations too.
     Sql {
@@ -315,6 +325,23 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Record { database_url } => {
+            let mut stdout = std::io::stdout();
+            let changed = runtime()?.block_on(crate::verify::record(
+                &ws,
+                database_url.as_deref(),
+                &mut stdout,
+            ))?;
+            if changed.is_empty() {
+                say!("Nothing new: every snapshot already records what its migration adds.");
+            } else {
+                say!(
+                    "Recorded in {} snapshot(s); `verify` and `drift` now leave those objects alone.",
+                    changed.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Verify { database_url } => {
             let mut stdout = std::io::stdout();

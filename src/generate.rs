@@ -451,6 +451,7 @@ pub fn generate(
         return Ok(Outcome::Generated(Box::new(generated)));
     }
     let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
+    snapshot.unmanaged = inherited_unmanaged(&state);
     if let Some(phased) = &generated.phased {
         snapshot.deferred = phased.contract.clone();
         snapshot.phased_copies = phased.copies.clone();
@@ -470,6 +471,15 @@ pub fn generate(
     write_generated(ws, &state, &module, &generated.source, &snapshot)?;
     generated.written = true;
     Ok(Outcome::Generated(Box::new(generated)))
+}
+
+/// The objects hand-written migrations added stay where they are across later migrations.
+fn inherited_unmanaged(state: &State) -> Vec<crate::unmanaged::Unmanaged> {
+    state
+        .snapshot
+        .as_ref()
+        .map(|s| s.unmanaged.clone())
+        .unwrap_or_default()
 }
 
 /// Writes a new migration, registers it, and records its snapshot: all or nothing.
@@ -568,7 +578,8 @@ pub fn reconcile(
         written: false,
     };
     if !opts.dry_run {
-        let snapshot = Snapshot::new(module.clone(), generated.schema.clone());
+        let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
+        snapshot.unmanaged = inherited_unmanaged(&state);
         write_generated(ws, &state, &module, &generated.source, &snapshot)?;
         generated.written = true;
     }

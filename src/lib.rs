@@ -23,6 +23,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod snapshot;
+pub mod unmanaged;
 pub mod verify;
 pub mod workspace;
 pub mod write;

@@ -40,6 +40,10 @@ pub struct Snapshot {
     pub renamed_tables: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renamed_columns: Vec<RenamedColumn>,
+    /// What the database has after this migration that the schema does not describe, added by
+    /// hand-written migrations (found by `record`): `verify` and `drift` leave it alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<crate::unmanaged::Unmanaged>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +106,7 @@ impl Snapshot {
             conversions: Vec::new(),
             renamed_tables: BTreeMap::new(),
             renamed_columns: Vec::new(),
+            unmanaged: Vec::new(),
         }
     }
 

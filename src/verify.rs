@@ -10,6 +10,7 @@ use crate::introspect;
 use crate::model::Schema;
 use crate::registry;
 use crate::snapshot::Snapshot;
+use crate::unmanaged::{self, Unmanaged};
 use crate::workspace::Workspace;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::io::Write;
@@ -173,8 +174,8 @@ fn migrate(binary: &Path, url: &str, args: &[&str]) -> Result<()> {
 }
 
 /// The schema each registered migration recorded, if it recorded one.
-fn recorded(ws: &Workspace, module: &str) -> Result<Option<Schema>> {
-    Ok(Snapshot::read(&ws.history_snapshot(module))?.map(|s| s.schema))
+fn recorded(ws: &Workspace, module: &str) -> Result<Option<Snapshot>> {
+    Snapshot::read(&ws.history_snapshot(module))
 }
 
 /// The outcome of a verification: `Ok(true)` when every migration round-tripped.
@@ -212,10 +213,10 @@ async fn verify_on(
         backend.name()
     )
     .ok();
-    let mut previous: Option<Schema> = Some(Schema::default());
+    let mut previous: Option<Snapshot> = Some(Snapshot::new(String::new(), Schema::default()));
     for module in modules {
         let expected = recorded(ws, module)?;
-        let steps: [(&str, &[&str], Option<&Schema>); 3] = [
+        let steps: [(&str, &[&str], Option<&Snapshot>); 3] = [
             ("up", &["up", "-n", "1"], expected.as_ref()),
             ("down", &["down", "-n", "1"], previous.as_ref()),
             ("up again", &["up", "-n", "1"], expected.as_ref()),
@@ -263,10 +264,11 @@ async fn verify_on(
     Ok(true)
 }
 
-/// `None` when there is nothing to compare with.
+/// `None` when there is nothing to compare with. What hand-written migrations added
+/// (`record`) is left out.
 async fn compare(
     url: &str,
-    expected: Option<&Schema>,
+    expected: Option<&Snapshot>,
     backend: Backend,
 ) -> Result<Option<Vec<String>>> {
     let Some(expected) = expected else {
@@ -275,7 +277,90 @@ async fn compare(
     let db = connect(url).await?;
     let live = introspect::introspect(&db).await;
     db.close().await.ok();
-    Ok(Some(introspect::differences(&live?, expected, backend)))
+    let live = unmanaged::strip(&live?, &expected.unmanaged);
+    Ok(Some(introspect::differences(
+        &live,
+        &expected.schema,
+        backend,
+    )))
+}
+
+/// `record`: applies every migration on a scratch database and writes into each one's
+/// snapshot what the database has after it beyond the schema the snapshot describes: what
+/// hand-written migrations added. Objects recorded before stay recorded (a migration may add
+/// some on one backend only), so recording on each backend the migrations branch on adds up.
+/// Returns each migration whose record changed, with what it now holds.
+pub async fn record(
+    ws: &Workspace,
+    server_url: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Vec<(String, Vec<Unmanaged>)>> {
+    let lib_source = std::fs::read_to_string(ws.lib_rs()).map_err(Error::io(ws.lib_rs()))?;
+    let modules = registry::registered(&lib_source, &ws.lib_rs())?;
+    let binary = build_migrator(ws)?;
+    let scratch = Scratch::create(server_url).await?;
+    let result = record_on(ws, &modules, &binary, &scratch.url, out).await;
+    scratch.drop().await;
+    let changed = result?;
+    // One write for all, so that a failure leaves every snapshot as it was.
+    let mut files = Vec::new();
+    for (module, snapshot) in &changed {
+        files.push((ws.history_snapshot(module), snapshot.to_json()));
+        if modules.last() == Some(module)
+            && Snapshot::read(&ws.snapshot())?.is_some_and(|head| head.migration == *module)
+        {
+            files.push((ws.snapshot(), snapshot.to_json()));
+        }
+    }
+    crate::write::write_all(&files)?;
+    Ok(changed
+        .into_iter()
+        .map(|(module, snapshot)| (module, snapshot.unmanaged))
+        .collect())
+}
+
+async fn record_on(
+    ws: &Workspace,
+    modules: &[String],
+    binary: &Path,
+    url: &str,
+    out: &mut dyn Write,
+) -> Result<Vec<(String, Snapshot)>> {
+    let backend = Backend::from_url(url).unwrap_or(Backend::Sqlite);
+    writeln!(
+        out,
+        "Applying {} migration(s) on a scratch {} database",
+        modules.len(),
+        backend.name()
+    )
+    .ok();
+    let mut changed = Vec::new();
+    for module in modules {
+        migrate(binary, url, &["up", "-n", "1"])?;
+        let Some(mut snapshot) = recorded(ws, module)? else {
+            writeln!(out, "  --   {module}: no snapshot to record into").ok();
+            continue;
+        };
+        let db = connect(url).await?;
+        let live = introspect::introspect(&db).await;
+        db.close().await.ok();
+        let live =
+            introspect::normalize(&introspect::align_names(&live?, &snapshot.schema), backend);
+        let mut found = unmanaged::beyond(&live, &introspect::normalize(&snapshot.schema, backend));
+        found.extend(snapshot.unmanaged.iter().cloned());
+        found.sort();
+        found.dedup();
+        if found == snapshot.unmanaged {
+            writeln!(out, "  ok   {module}").ok();
+            continue;
+        }
+        for object in found.iter().filter(|o| !snapshot.unmanaged.contains(o)) {
+            writeln!(out, "  +    {module}: {object}").ok();
+        }
+        snapshot.unmanaged = found;
+        changed.push((module.clone(), snapshot));
+    }
+    Ok(changed)
 }
 
 /// What `drift` found.
@@ -327,7 +412,9 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     })?;
     let live = introspect::introspect(&db).await;
     db.close().await.ok();
-    let live = introspect::align_names(&live?, &expected);
+    let live = unmanaged::strip(&live?, &expected.unmanaged);
+    let expected = expected.schema;
+    let live = introspect::align_names(&live, &expected);
     let differences = introspect::differences(&live, &expected, backend);
     Ok(Drift {
         applied: last.clone(),

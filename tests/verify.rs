@@ -566,3 +566,99 @@ fn lint_names_unsafe_statements_and_keeps_waivers_with_their_reasons() {
     );
     assert!(text.contains("safe: CREATE INDEX CONCURRENTLY"), "{text}");
 }
+
+/// Adds a hand-written migration that makes what entities cannot describe: a composite index
+/// over an expression-free column list and a table of another tool's.
+fn add_hand_written_objects(ws: &Workspace) -> String {
+    empty_migration(ws, "hand made objects", 4);
+    let module = "m20260101_000400_hand_made_objects".to_owned();
+    std::fs::write(
+        ws.migration_file(&module),
+        r#"use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("CREATE INDEX item_name_note ON item (name, note)").await?;
+        db.execute_unprepared("CREATE TABLE hand_audit (id integer PRIMARY KEY, what varchar(50))")
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("DROP TABLE hand_audit").await?;
+        manager
+            .drop_index(Index::drop().name("item_name_note").table("item").to_owned())
+            .await?;
+        Ok(())
+    }
+}
+"#,
+    )
+    .unwrap();
+    module
+}
+
+#[tokio::test]
+async fn recorded_hand_written_objects_are_left_alone_on_every_backend() {
+    let (_dir, ws) = fixture();
+    let module = add_hand_written_objects(&ws);
+    // Before `record`, verify sees objects no snapshot describes.
+    let (ok, report) = verify(&ws, None).await;
+    assert!(!ok, "{report}");
+    assert!(report.contains("item_name_note"), "{report}");
+
+    let mut out = Vec::new();
+    let changed = tidemark::verify::record(&ws, None, &mut out).await.unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(changed.len(), 1, "{out}");
+    assert_eq!(changed[0].0, module);
+    assert!(out.contains("index `item_name_note` on `item`"), "{out}");
+    assert!(out.contains("table `hand_audit`"), "{out}");
+    let head = tidemark::snapshot::Snapshot::read(&ws.snapshot())
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.unmanaged, changed[0].1);
+    // Recording again finds nothing new and writes nothing.
+    let again = tidemark::verify::record(&ws, None, &mut Vec::new())
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+
+    let (ok, report) = verify(&ws, None).await;
+    assert!(ok, "{report}");
+    // A later migration keeps them recorded, and never proposes to drop them.
+    let later = generate::generate(
+        &ws,
+        &entities![v2::item::Entity],
+        &fixture::options_at("nothing", 5),
+        &mut NoTerminal,
+    )
+    .unwrap();
+    assert!(matches!(later, generate::Outcome::NoChanges));
+
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "hand_objects").await else {
+            continue;
+        };
+        fixture::migrate(&binary, &db.url, &["up"]);
+        let drift = tidemark::verify::drift(&ws, &db.url).await.unwrap();
+        assert!(
+            drift.differences.is_empty(),
+            "{}: {:?}",
+            backend.name(),
+            drift.differences
+        );
+        if backend != Backend::Sqlite {
+            let (ok, report) = verify(&ws, Some(&servers::admin_url(backend).unwrap())).await;
+            assert!(ok, "{}: {report}", backend.name());
+        }
+        db.drop().await;
+    }
+}
