@@ -121,6 +121,7 @@ impl EntitySet {
     pub fn extract(&self) -> Result<Extracted> {
         let mut out = Extracted::default();
         let mut first_entity: BTreeMap<String, &str> = BTreeMap::new();
+        out.schema.pg_schema = pg_schema(&self.entities)?;
         for entity in &self.entities {
             let table = read_table(entity, &mut out)?;
             match out.schema.tables.get_mut(&table.name) {
@@ -512,6 +513,35 @@ fn read_action(action: Option<SqAction>) -> ForeignKeyAction {
         Some(SqAction::SetDefault) => ForeignKeyAction::SetDefault,
         Some(_) => ForeignKeyAction::NoAction,
     }
+}
+
+/// The one PostgreSQL schema the entities live in, if not `public`. Tables in several schemas
+/// at once are refused: the migrations run in one schema (`tidemark_runtime::postgres::use_schema`).
+fn pg_schema(entities: &[EntityDef]) -> Result<Option<String>> {
+    let mut by_schema: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for entity in entities {
+        let schema = match entity.table.get_table_name() {
+            Some(TableRef::Table(name, _)) => name.0.as_ref().map(|s| s.1.to_string()),
+            _ => None,
+        };
+        by_schema
+            .entry(schema.unwrap_or_else(|| "public".to_owned()))
+            .or_default()
+            .push(&entity.module_path);
+    }
+    if by_schema.len() > 1 {
+        let listed: Vec<String> = by_schema
+            .iter()
+            .map(|(schema, entities)| format!("`{schema}`: {}", entities.join(", ")))
+            .collect();
+        return Err(Error::InvalidEntities(format!(
+            "the entities live in several PostgreSQL schemas ({}); tidemark migrates one schema \
+             per migration crate: give every entity the same schema_name, or keep each schema's \
+             entities in a migration crate of its own",
+            listed.join("; ")
+        )));
+    }
+    Ok(by_schema.into_keys().next().filter(|s| s != "public"))
 }
 
 fn table_ref_name(table: Option<&TableRef>) -> Option<String> {

@@ -265,6 +265,16 @@ fn pending_from(
     let old = state.schema();
     let extracted = entities.extract()?;
     let new = extracted.schema.clone();
+    if !old.tables.is_empty() && old.pg_schema != new.pg_schema {
+        let name = |s: &Option<String>| s.clone().unwrap_or_else(|| "public".to_owned());
+        return Err(Error::Refused(format!(
+            "the entities moved from PostgreSQL schema `{}` to `{}`; tidemark does not move \
+             tables between schemas: move them in a hand-written migration (ALTER TABLE ... SET \
+             SCHEMA), then record the new state with `cargo run -- baseline`",
+            name(&old.pg_schema),
+            name(&new.pg_schema)
+        )));
+    }
     validate_renames(flags, &old, &new)?;
     let mut renames = declared_renames(&extracted, &old, flags);
     let mut changes = diff::diff(&old, &new, &renames);
@@ -429,7 +439,10 @@ pub fn generate(
         );
         (source, summary, Some(plan), pending.changes, pending.new)
     } else {
-        let source = render::rustfmt(&render::render_empty_migration(&opts.message), &ws.root);
+        let source = render::rustfmt(
+            &render::render_empty_migration(&opts.message, state.schema().pg_schema.as_deref()),
+            &ws.root,
+        );
         (source, Vec::new(), None, Vec::new(), state.schema())
     };
 

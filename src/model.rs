@@ -19,6 +19,10 @@ pub struct Schema {
     /// the view's name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<String, String>,
+    /// The PostgreSQL schema every table lives in, when the entities name one other than
+    /// `public` (`#[sea_orm(schema_name = "app")]`). MySQL and SQLite have none to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_schema: Option<String>,
 }
 
 /// A compatibility view: `SELECT *` of `table`, readable and writable under `name`.

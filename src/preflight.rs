@@ -94,7 +94,12 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
             pending: Vec::new(),
         });
     }
-    let live = crate::introspect::introspect(&db).await?;
+    // The schema the pending migrations make their tables in: that of the last one's snapshot.
+    let pg_schema = match registered.last() {
+        Some(last) => Snapshot::read(&ws.history_snapshot(last))?.and_then(|s| s.schema.pg_schema),
+        None => None,
+    };
+    let live = crate::introspect::introspect_in(&db, pg_schema.as_deref()).await?;
     // The SQL each migration runs comes from the migrator's preview, without the database.
     let recorded = crate::verify::recorded_sql(ws, None, backend)?;
 
@@ -107,6 +112,16 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
             context: "starting a read-only transaction".into(),
             source,
         })?;
+    // The checks name tables as the migrations do: in the entities' schema.
+    if let (Backend::Postgres, Some(schema)) = (backend, &pg_schema) {
+        let sql = format!("SET LOCAL search_path TO {}, public", backend.quote(schema));
+        tx.execute_unprepared(&sql)
+            .await
+            .map_err(|source| Error::Database {
+                context: format!("running `{sql}`"),
+                source,
+            })?;
+    }
     let mut checks = Vec::new();
     for (index, migration) in pending {
         let mut findings = Vec::new();

@@ -74,9 +74,14 @@ pub fn render_migration(
             .iter()
             .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
     );
+    // Every statement runs in the entities' PostgreSQL schema, if they name one.
+    let use_schema = new
+        .pg_schema
+        .as_deref()
+        .map(|schema| quote!(tidemark_runtime::postgres::use_schema(manager, #schema).await?;));
     // A direction with nothing to do leaves its manager unused.
     let manager_param = |steps: &[Step]| {
-        let name = if steps.is_empty() {
+        let name = if steps.is_empty() && use_schema.is_none() {
             "_manager"
         } else {
             "manager"
@@ -116,10 +121,12 @@ pub fn render_migration(
             #use_transaction
 
             async fn up(&self, #up_manager: &SchemaManager) -> Result<(), DbErr> {
+                #use_schema
                 #up
             }
 
             async fn down(&self, #down_manager: &SchemaManager) -> Result<(), DbErr> {
+                #use_schema
                 #down
             }
         }
@@ -159,7 +166,7 @@ fn message_doc(message: &str) -> Vec<String> {
 }
 
 /// An empty migration to fill by hand.
-pub fn render_empty_migration(message: &str) -> String {
+pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String {
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -169,6 +176,14 @@ pub fn render_empty_migration(message: &str) -> String {
             env!("CARGO_PKG_VERSION")
         ),
     ]);
+    // The entities' tables live in a PostgreSQL schema: so does what this migration makes.
+    let (manager, use_schema) = match pg_schema {
+        Some(schema) => (
+            quote!(manager),
+            quote!(tidemark_runtime::postgres::use_schema(manager, #schema).await?;),
+        ),
+        None => (quote!(_manager), TokenStream::new()),
+    };
     let file = quote! {
         use sea_orm_migration::prelude::*;
 
@@ -177,12 +192,14 @@ pub fn render_empty_migration(message: &str) -> String {
 
         #[async_trait::async_trait]
         impl MigrationTrait for Migration {
-            async fn up(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+            async fn up(&self, #manager: &SchemaManager) -> Result<(), DbErr> {
+                #use_schema
                 tidemark_comment!("Write the change here, for example with manager.alter_table(...).");
                 Ok(())
             }
 
-            async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+            async fn down(&self, #manager: &SchemaManager) -> Result<(), DbErr> {
+                #use_schema
                 tidemark_comment!("Undo exactly what `up` does, in reverse order.");
                 Ok(())
             }
@@ -583,6 +600,13 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
                     .await?;
             }
         }
+        Op::RequireValues {
+            table,
+            column,
+            values,
+        } => quote! {
+            tidemark_runtime::fit::require_values(manager, #table, #column, &[#(#values),*]).await?;
+        },
         Op::ConvertColumn {
             table,
             column,

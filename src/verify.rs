@@ -275,7 +275,7 @@ async fn compare(
         return Ok(None);
     };
     let db = connect(url).await?;
-    let live = introspect::introspect(&db).await;
+    let live = introspect::introspect_in(&db, expected.schema.pg_schema.as_deref()).await;
     db.close().await.ok();
     let live = unmanaged::strip(&live?, &expected.unmanaged);
     Ok(Some(introspect::differences(
@@ -342,7 +342,7 @@ async fn record_on(
             continue;
         };
         let db = connect(url).await?;
-        let live = introspect::introspect(&db).await;
+        let live = introspect::introspect_in(&db, snapshot.schema.pg_schema.as_deref()).await;
         db.close().await.ok();
         let live =
             introspect::normalize(&introspect::align_names(&live?, &snapshot.schema), backend);
@@ -410,7 +410,7 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
             ws.display(&ws.history_snapshot(last))
         ))
     })?;
-    let live = introspect::introspect(&db).await;
+    let live = introspect::introspect_in(&db, expected.schema.pg_schema.as_deref()).await;
     db.close().await.ok();
     let live = unmanaged::strip(&live?, &expected.unmanaged);
     let expected = expected.schema;

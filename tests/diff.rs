@@ -40,6 +40,7 @@ fn schema(tables: Vec<Table>) -> Schema {
         tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
         enums: Default::default(),
         views: Default::default(),
+        pg_schema: None,
     }
 }
 

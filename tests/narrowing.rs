@@ -341,3 +341,86 @@ async fn preflight_knows_the_backfill_fills_nulls_on_every_backend() {
         db.drop().await;
     }
 }
+
+macro_rules! ticket {
+    ($version:ident, $($value:ident = $text:literal),*) => {
+        mod $version {
+            pub mod ticket {
+                use sea_orm::entity::prelude::*;
+
+                #[derive(Debug, Clone, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+                #[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "ticket_state")]
+                pub enum State {
+                    $(#[sea_orm(string_value = $text)] $value,)*
+                }
+
+                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+                #[sea_orm(table_name = "ticket")]
+                pub struct Model {
+                    #[sea_orm(primary_key)]
+                    pub id: i32,
+                    pub state: State,
+                }
+
+                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+                pub enum Relation {}
+
+                impl ActiveModelBehavior for ActiveModel {}
+            }
+        }
+    };
+}
+
+ticket!(
+    three_states,
+    Open = "open",
+    Done = "done",
+    Archived = "archived"
+);
+ticket!(two_states, Open = "open", Done = "done");
+
+/// An enum that loses a value stops on the rows holding it before anything changes, whatever
+/// the server's SQL mode (MySQL outside strict mode would store '' in their place).
+#[tokio::test]
+async fn an_enum_losing_a_value_stops_on_rows_holding_it() {
+    let (_dir, ws) = fixture::workspace_destructive(&[
+        entities![three_states::ticket::Entity],
+        entities![two_states::ticket::Entity],
+    ]);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "enum_removal").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        fixture::migrate(&binary, &url, &["up", "-n", "1"]);
+        let value = |v: &str| match backend {
+            Backend::Postgres => format!("'{v}'::ticket_state"),
+            _ => format!("'{v}'"),
+        };
+        exec(
+            &url,
+            &format!(
+                "INSERT INTO ticket (id, state) VALUES (1, {}), (2, {})",
+                value("open"),
+                value("archived")
+            ),
+        )
+        .await;
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
+        let stderr = String::from_utf8_lossy(&up.stderr).into_owned();
+        assert!(!up.status.success(), "{backend:?}: the value was dropped");
+        if backend == Backend::Mysql {
+            assert!(
+                stderr.contains(
+                    "`ticket.state` keeps only the values 'open', 'done', but 1 value(s) do not fit"
+                ),
+                "{stderr}"
+            );
+        }
+        assert_eq!(applied(&url).await, 1, "{backend:?}");
+        exec(&url, "UPDATE ticket SET state = 'done' WHERE id = 2").await;
+        fixture::migrate(&binary, &url, &["up"]);
+        db.drop().await;
+    }
+}

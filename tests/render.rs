@@ -39,6 +39,7 @@ fn schema(tables: Vec<Table>) -> Schema {
         tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
         enums: Default::default(),
         views: Default::default(),
+        pg_schema: None,
     }
 }
 
@@ -130,7 +131,7 @@ fn rename_and_lossy_drop() {
 
 #[test]
 fn empty_migration() {
-    let source = tidemark::render::render_empty_migration("backfill prices");
+    let source = tidemark::render::render_empty_migration("backfill prices", None);
     syn::parse_file(&source).unwrap();
     insta::assert_snapshot!(source);
 }

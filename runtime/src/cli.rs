@@ -4,7 +4,9 @@ use crate::message::{describe, redact_url, scrub};
 use crate::migrator_lock::{self, MigratorLock};
 use clap::{Parser, Subcommand};
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, DbConn, metric};
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbConn, metric,
+};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -55,7 +57,7 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
         return;
     }
     dotenvy::dotenv().ok();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     setup_tracing(cli.verbose);
     let url = cli
         .database_url
@@ -95,7 +97,10 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 return 2;
             }
         };
-        let command = cli.command.unwrap_or(Command::Up { num: None });
+        let command = cli.command.take().unwrap_or(Command::Up {
+            num: None,
+            accept_edited: Vec::new(),
+        });
         let direction = match command {
             Command::Up { .. } | Command::Status => Direction::Up,
             Command::Down { .. } | Command::Reset => Direction::Down,
@@ -112,13 +117,20 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 }
             }
         };
-        let done = match command {
-            Command::Up { num } => M::up(&db, num).await,
-            Command::Down { num } => M::down(&db, Some(num)).await,
-            Command::Status => M::status(&db).await,
-            Command::Fresh => M::fresh(&db).await,
-            Command::Refresh => M::refresh(&db).await,
-            Command::Reset => M::reset(&db).await,
+        let done = match guard_history::<M>(&db, &command).await {
+            Ok(current) => {
+                let done = match &command {
+                    Command::Up { num, .. } => M::up(&db, *num).await,
+                    Command::Down { num } => M::down(&db, Some(*num)).await,
+                    Command::Status => M::status(&db).await,
+                    Command::Fresh => M::fresh(&db).await,
+                    Command::Refresh => M::refresh(&db).await,
+                    Command::Reset => M::reset(&db).await,
+                };
+                settle_history(&db, &command, &current, cli.database_schema.as_deref()).await;
+                done.map_err(HistoryOr::Db)
+            }
+            Err(err) => Err(err),
         };
         if let Some(lock) = lock
             && let Err(err) = lock.release(&db).await
@@ -127,7 +139,18 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
         }
         match done {
             Ok(()) => 0,
-            Err(err) => {
+            Err(HistoryOr::History(problems)) => {
+                for problem in &problems {
+                    eprintln!("error: {}", scrub(&problem.to_string(), &url));
+                }
+                eprintln!(
+                    "  nothing was run. Restore the applied migration as it was (git log -p \
+                     migration/src/), or, for a deliberate fix, accept it as it is now: \
+                     up --accept-edited NAME. See docs/troubleshooting.md#edited-migration"
+                );
+                2
+            }
+            Err(HistoryOr::Db(err)) => {
                 eprintln!("error: {}", scrub(&describe(&err), &url));
                 if db.get_database_backend() == DbBackend::MySql
                     && let Some(report) = mysql_failure_report(direction)
@@ -140,6 +163,68 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     });
     if code != 0 {
         std::process::exit(code);
+    }
+}
+
+/// A command stopped by the history check, or failed in the database.
+enum HistoryOr {
+    History(Vec<crate::history::Problem>),
+    Db(DbErr),
+}
+
+/// Before a command: the migrations' checksums as they are now; `up` stops on an applied
+/// migration that changed or a pending one registered below the history; `status` warns.
+async fn guard_history<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    command: &Command,
+) -> Result<Vec<crate::history::Current>, HistoryOr> {
+    let current = crate::history::current::<M>(db.get_database_backend())
+        .await
+        .map_err(HistoryOr::Db)?;
+    match command {
+        Command::Up { accept_edited, .. } => {
+            let problems = crate::history::check(db, &current, accept_edited)
+                .await
+                .map_err(HistoryOr::Db)?;
+            if !problems.is_empty() {
+                return Err(HistoryOr::History(problems));
+            }
+        }
+        Command::Status => {
+            for problem in crate::history::edited(db, &current)
+                .await
+                .map_err(HistoryOr::Db)?
+            {
+                eprintln!("warning: {problem}");
+            }
+        }
+        _ => crate::history::ensure_table(db)
+            .await
+            .map_err(HistoryOr::Db)?,
+    }
+    Ok(current)
+}
+
+/// After a command: the checksums of what was applied, less what was rolled back. The
+/// session's search path goes back first, so that the table is found where it was made.
+async fn settle_history(
+    db: &DatabaseConnection,
+    command: &Command,
+    current: &[crate::history::Current],
+    schema: Option<&str>,
+) {
+    if matches!(command, Command::Status) {
+        return;
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        let path = format!(
+            "SET search_path TO \"{}\"",
+            schema.unwrap_or("public").replace('"', "\"\"")
+        );
+        db.execute_unprepared(&path).await.ok();
+    }
+    if let Err(err) = crate::history::settle(db, current).await {
+        eprintln!("warning: could not record the migrations' checksums: {err}");
     }
 }
 
@@ -174,6 +259,10 @@ enum Command {
         /// How many pending migrations to apply (all by default).
         #[arg(short, long)]
         num: Option<u32>,
+        /// Accept applied migration NAME as it is now, although what it runs changed since it
+        /// was applied (a deliberate fix); repeatable.
+        #[arg(long = "accept-edited", value_name = "NAME")]
+        accept_edited: Vec<String>,
     },
     /// Roll back applied migrations, the last first.
     Down {
@@ -223,7 +312,26 @@ pub async fn migrate<M: MigratorTrait>(url: &str) -> Result<(), DbErr> {
     one_session(&mut options, connect_timeout());
     let db = connect(options).await?;
     let lock = MigratorLock::acquire(&db, url, migrator_lock::wait_limit()).await?;
-    let done = M::up(&db, None).await;
+    let up = Command::Up {
+        num: None,
+        accept_edited: Vec::new(),
+    };
+    let done = match guard_history::<M>(&db, &up).await {
+        Ok(current) => {
+            let done = M::up(&db, None).await;
+            settle_history(&db, &up, &current, None).await;
+            done
+        }
+        Err(HistoryOr::Db(err)) => Err(err),
+        Err(HistoryOr::History(problems)) => Err(DbErr::Migration(format!(
+            "the migration history changed; nothing was run:\n{}",
+            problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))),
+    };
     let released = lock.release(&db).await;
     db.close().await.ok();
     done.and(released)

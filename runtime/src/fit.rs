@@ -117,6 +117,39 @@ pub async fn require_converted(
     refuse_violations(manager, table, &violation, &what, &list).await
 }
 
+/// Fails, before anything changes, when a row of `table.column` holds a value not in
+/// `values`: an enum that loses values. PostgreSQL's cast to the new type raises on such a row
+/// by itself, but MySQL/MariaDB outside strict mode store `''` in its place, silently.
+///
+/// ```no_run
+/// # use sea_orm_migration::prelude::*;
+/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// tidemark_runtime::fit::require_values(manager, "task", "status", &["open", "done"]).await?;
+/// # Ok(()) }
+/// ```
+pub async fn require_values(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    values: &[&str],
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        return Ok(());
+    }
+    let c = quote(backend, column);
+    let listed: Vec<String> = values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect();
+    let violation = format!("{c} IS NOT NULL AND {c} NOT IN ({})", listed.join(", "));
+    let what = format!(
+        "`{table}.{column}` keeps only the values {}",
+        listed.join(", ")
+    );
+    refuse_violations(manager, table, &violation, &what, &c).await
+}
+
 async fn refuse_violations(
     manager: &SchemaManager<'_>,
     table: &str,

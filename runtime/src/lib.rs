@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod cli;
 pub mod convert;
 pub mod fit;
+pub mod history;
 pub mod lock;
 mod message;
 pub mod migrator_lock;

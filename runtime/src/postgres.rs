@@ -183,6 +183,19 @@ pub async fn validate_constraint(
     run_locked(manager, sql).await
 }
 
+/// PostgreSQL: makes `schema` (created if missing) the first of the session's search path,
+/// so that everything the migration makes and names lands in the schema its entities name
+/// (`#[sea_orm(schema_name = "...")]`). Other backends have no schema to use: nothing happens.
+/// The session keeps the setting for the migrations after this one.
+pub async fn use_schema(manager: &SchemaManager<'_>, schema: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let s = ident(schema);
+    exec(manager, format!("CREATE SCHEMA IF NOT EXISTS {s}")).await?;
+    exec(manager, format!("SET search_path TO {s}, public")).await
+}
+
 /// The name of the temporary check that proves a column holds no NULL.
 pub fn not_null_check_name(table: &str, column: &str) -> String {
     let name = format!("{table}_{column}_not_null");

@@ -26,15 +26,28 @@ pub use sqlite::sqlite;
 pub const VIEW_COMMENT: &str = "tidemark compatibility view";
 
 /// Tables that belong to the migrator or the database, not to the application.
-const MIGRATOR_TABLES: [&str; 2] = ["seaql_migrations", "sqlite_sequence"];
+const MIGRATOR_TABLES: [&str; 3] = [
+    "seaql_migrations",
+    tidemark_runtime::history::TABLE,
+    "sqlite_sequence",
+];
 
 /// Reads the schema of whatever database `db` is connected to.
 pub async fn introspect(db: &DatabaseConnection) -> Result<Schema> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => postgres(db).await,
-        DbBackend::MySql => mysql(db).await,
-        _ => sqlite(db).await,
-    }
+    introspect_in(db, None).await
+}
+
+/// [`introspect`] in PostgreSQL schema `pg_schema` (the session's current one when `None`);
+/// MySQL and SQLite have no schema to choose. The result names the schema it was read from
+/// as the entities do.
+pub async fn introspect_in(db: &DatabaseConnection, pg_schema: Option<&str>) -> Result<Schema> {
+    let mut schema = match db.get_database_backend() {
+        DbBackend::Postgres => postgres(db, pg_schema).await?,
+        DbBackend::MySql => mysql(db).await?,
+        _ => sqlite(db).await?,
+    };
+    schema.pg_schema = pg_schema.map(str::to_owned);
+    Ok(schema)
 }
 
 /// The [`Backend`] of a connection.
@@ -48,11 +61,21 @@ pub fn backend_of(db: &DatabaseConnection) -> Backend {
 
 struct Query<'a> {
     db: &'a DatabaseConnection,
+    /// PostgreSQL: the schema to read, as an SQL literal, in place of `current_schema()`.
+    namespace: Option<String>,
 }
 
 impl Query<'_> {
     async fn rows(&self, sql: &str, values: Vec<Value>) -> Result<Vec<sea_orm::QueryResult>> {
         let backend = self.db.get_database_backend();
+        let replaced;
+        let sql = match &self.namespace {
+            Some(namespace) => {
+                replaced = sql.replace("current_schema()", namespace);
+                replaced.as_str()
+            }
+            None => sql,
+        };
         self.db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await

@@ -10,9 +10,12 @@ use crate::model::{
 };
 use sea_orm::DatabaseConnection;
 
-/// Reads the current schema (`current_schema()`, normally `public`).
-pub async fn postgres(db: &DatabaseConnection) -> Result<Schema> {
-    let q = Query { db };
+/// Reads `schema`, or the current one (`current_schema()`, normally `public`).
+pub async fn postgres(db: &DatabaseConnection, schema: Option<&str>) -> Result<Schema> {
+    let q = Query {
+        db,
+        namespace: schema.map(|s| format!("'{}'", s.replace('\'', "''"))),
+    };
     let mut schema = Schema::default();
 
     for row in q

@@ -8,7 +8,10 @@ use sea_orm::DatabaseConnection;
 
 /// Reads a SQLite database's schema.
 pub async fn sqlite(db: &DatabaseConnection) -> Result<Schema> {
-    let q = Query { db };
+    let q = Query {
+        db,
+        namespace: None,
+    };
     let mut schema = Schema::default();
     let tables = q
         .rows(

@@ -225,7 +225,9 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
             Cost::Rewrite,
             "converts every row under the lock",
         ),
-        Op::RequireFit { .. } => a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE),
+        Op::RequireFit { .. } | Op::RequireValues { .. } => {
+            a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE)
+        }
         Op::RequireParents { .. } => a(&action, READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
         Op::KeepKeyIndex { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
@@ -317,7 +319,9 @@ fn mysql(op: &Op) -> Assessment {
                 Cost::Brief,
                 "RENAME TABLE, then CREATE VIEW: statements on the view's name fail in the moment between",
             ),
-            Op::RequireFit { .. } => a(READ_ONLY, Cost::OnlineScan, FIT_NOTE),
+            Op::RequireFit { .. } | Op::RequireValues { .. } => {
+                a(READ_ONLY, Cost::OnlineScan, FIT_NOTE)
+            }
             Op::RequireParents { .. } => a(READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
             Op::KeepKeyIndex { .. } => a(
                 ONLINE,
@@ -471,6 +475,14 @@ pub fn action(op: &Op) -> String {
                 fit.describe()
             )
         }
+        Op::RequireValues {
+            table,
+            column,
+            values,
+        } => format!(
+            "check that every {table}.{column} is one of {}",
+            values.join(", ")
+        ),
         Op::InstallSync {
             table,
             column,

@@ -190,6 +190,12 @@ pub enum Op {
         /// The conversion whose values must fit, when the user gave one.
         conversion: Option<String>,
     },
+    /// Stop before an enum loses values when a row holds one of those (MySQL).
+    RequireValues {
+        table: String,
+        column: String,
+        values: Vec<String>,
+    },
     /// Fill `column` from `expr` where it is NULL, in one `UPDATE`.
     Backfill {
         table: String,
@@ -525,7 +531,8 @@ fn prepend_checks(steps: &mut Vec<Step>, changes: &[Change], backfills: &Backfil
             (&mut step.mysql, &mut checks.mysql),
         ] {
             let (fits, rest) = std::mem::take(ops).into_iter().partition(|op| {
-                matches!(op, Op::RequireFit { table, .. } if !tables_renamed.contains(table.as_str()))
+                matches!(op, Op::RequireFit { table, .. } | Op::RequireValues { table, .. }
+                    if !tables_renamed.contains(table.as_str()))
             });
             *ops = rest;
             into.extend(fits.into_iter().map(before_renames));
@@ -1221,9 +1228,20 @@ fn plan_change(
             } else {
                 sql::pg_recreate_enum(before, after, &columns)
             };
+            // MySQL outside strict mode would store '' for a value the enum loses.
+            let removes = before.values.iter().any(|v| !after.values.contains(v));
             let mysql = columns
                 .into_iter()
-                .map(|(table, column)| Op::ModifyColumn { table, column })
+                .flat_map(|(table, column)| {
+                    let check = removes.then(|| Op::RequireValues {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                        values: after.values.clone(),
+                    });
+                    check
+                        .into_iter()
+                        .chain([Op::ModifyColumn { table, column }])
+                })
                 .collect();
             Step {
                 summary,

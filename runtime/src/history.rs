@@ -1,0 +1,316 @@
+//! A history that cannot change silently.
+//!
+//! sea-orm-migration records which migrations ran (`seaql_migrations`), not what they ran.
+//! tidemark keeps, next to it, a checksum of the SQL each applied migration runs on this
+//! backend (`tidemark_migrations`), computed from the same offline preview as `tidemark sql`:
+//! formatting and comments do not count, a changed statement does. Before `up` runs anything,
+//! [`check`] compares the migrations in the crate with what was applied:
+//!
+//! - an applied migration whose SQL changed (the file was edited after it ran) stops `up`,
+//!   naming it and the first statement that differs;
+//! - a pending migration registered before an applied one (a branch merged in below the
+//!   history) stops `up` too: it would run after migrations that a fresh database runs after it.
+//!
+//! Both are overridden, one migration at a time, by `up --accept-edited NAME`, which records
+//! the migration as it is now (for the rare deliberate fix of an applied migration). A database
+//! migrated before tidemark kept checksums adopts the table on the first run: the applied
+//! migrations' checksums are recorded as they are then.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// tidemark's table beside `seaql_migrations`.
+pub const TABLE: &str = "tidemark_migrations";
+
+/// A migration as it is in the crate now.
+#[derive(Clone, Debug)]
+pub struct Current {
+    pub name: String,
+    pub checksum: String,
+    /// The statements its `up` runs on this backend, one per line.
+    pub statements: String,
+}
+
+/// What [`check`] found wrong with the history, for a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// Applied, and its SQL changed since.
+    Edited {
+        name: String,
+        was: Option<String>,
+        now: Option<String>,
+    },
+    /// Pending, but registered before `applied`, which already ran.
+    Reordered { name: String, applied: String },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Edited { name, was, now } => {
+                write!(
+                    f,
+                    "`{name}` was edited after this database applied it (migration/src/{name}.rs): \
+                     what it runs changed"
+                )?;
+                let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "(nothing)".into());
+                write!(
+                    f,
+                    "\n    applied: {}\n    now:     {}",
+                    show(was),
+                    show(now)
+                )
+            }
+            Problem::Reordered { name, applied } => write!(
+                f,
+                "`{name}` is registered before `{applied}`, which this database already applied: \
+                 here it would run after `{applied}`, on a fresh database before it (a branch \
+                 merged below the history; `tidemark merge` orders it after)"
+            ),
+        }
+    }
+}
+
+/// The checksums of `M`'s migrations as previewed on `backend`, in registration order.
+pub async fn current<M: MigratorTrait>(backend: DbBackend) -> Result<Vec<Current>, DbErr> {
+    let mut out = Vec::new();
+    for migration in M::migrations() {
+        let statements = crate::preview::statements(migration.as_ref(), backend, false)
+            .await?
+            .join("\n");
+        out.push(Current {
+            name: migration.name().to_owned(),
+            checksum: checksum(&statements),
+            statements,
+        });
+    }
+    Ok(out)
+}
+
+fn checksum(statements: &str) -> String {
+    let digest = Sha256::digest(statements.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates the table when it is missing (a database migrated before tidemark kept checksums).
+pub async fn ensure_table(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let text = if backend == DbBackend::MySql {
+        "LONGTEXT"
+    } else {
+        "TEXT"
+    };
+    db.execute_raw(Statement::from_string(
+        backend,
+        format!(
+            "CREATE TABLE IF NOT EXISTS {TABLE} (version VARCHAR(255) NOT NULL PRIMARY KEY, \
+             checksum VARCHAR(64) NOT NULL, statements {text} NOT NULL)"
+        ),
+    ))
+    .await
+    .map(drop)
+}
+
+async fn applied(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    // A database that was never migrated has no history table yet.
+    let Ok(rows) = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT version FROM seaql_migrations".to_owned(),
+        ))
+        .await
+    else {
+        return Ok(Vec::new());
+    };
+    rows.iter().map(|r| r.try_get_by_index(0)).collect()
+}
+
+async fn recorded(db: &DatabaseConnection) -> Result<BTreeMap<String, (String, String)>, DbErr> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT version, checksum, statements FROM {TABLE}"),
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get_by_index(0)?,
+                (r.try_get_by_index(1)?, r.try_get_by_index(2)?),
+            ))
+        })
+        .collect()
+}
+
+async fn record(db: &DatabaseConnection, migration: &Current) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (v, c, s) = (
+        migration.name.clone(),
+        migration.checksum.clone(),
+        migration.statements.clone(),
+    );
+    let delete = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "DELETE FROM {TABLE} WHERE version = {}",
+            placeholder(backend, 1)
+        ),
+        [v.clone().into()],
+    );
+    db.execute_raw(delete).await?;
+    let insert = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "INSERT INTO {TABLE} (version, checksum, statements) VALUES ({}, {}, {})",
+            placeholder(backend, 1),
+            placeholder(backend, 2),
+            placeholder(backend, 3)
+        ),
+        [v.into(), c.into(), s.into()],
+    );
+    db.execute_raw(insert).await.map(drop)
+}
+
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// Compares the crate's migrations (`current`) with what the database applied, before `up`.
+/// Applied migrations without a checksum (applied before tidemark kept them) get one now;
+/// `accepted` names the migrations whose present form the user accepts. Returns what stops
+/// `up`, if anything.
+pub async fn check(
+    db: &DatabaseConnection,
+    current: &[Current],
+    accepted: &[String],
+) -> Result<Vec<Problem>, DbErr> {
+    ensure_table(db).await?;
+    let applied = applied(db).await?;
+    let recorded = recorded(db).await?;
+    let mut problems = Vec::new();
+    let mut adopted = 0;
+    for migration in current.iter().filter(|m| applied.contains(&m.name)) {
+        match recorded.get(&migration.name) {
+            None => {
+                record(db, migration).await?;
+                adopted += 1;
+            }
+            Some((sum, _)) if *sum == migration.checksum => {}
+            Some(_) if accepted.contains(&migration.name) => {
+                record(db, migration).await?;
+                eprintln!(
+                    "tidemark: recorded `{}` as it is now (--accept-edited)",
+                    migration.name
+                );
+            }
+            Some((_, statements)) => {
+                let (was, now) = first_difference(statements, &migration.statements);
+                problems.push(Problem::Edited {
+                    name: migration.name.clone(),
+                    was,
+                    now,
+                });
+            }
+        }
+    }
+    if adopted > 0 {
+        eprintln!(
+            "tidemark: recorded the checksums of {adopted} migration(s) applied before tidemark \
+             kept them (table {TABLE})"
+        );
+    }
+    // A pending migration registered before the last applied one.
+    if let Some(last_applied) = current.iter().rposition(|m| applied.contains(&m.name)) {
+        for migration in &current[..last_applied] {
+            if !applied.contains(&migration.name) && !accepted.contains(&migration.name) {
+                problems.push(Problem::Reordered {
+                    name: migration.name.clone(),
+                    applied: current[last_applied].name.clone(),
+                });
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// After `up` or `down`: records the migrations applied since, and forgets those rolled back.
+pub async fn settle(db: &DatabaseConnection, current: &[Current]) -> Result<(), DbErr> {
+    // `fresh` dropped every table, this one too.
+    ensure_table(db).await?;
+    let applied = applied(db).await?;
+    let recorded = recorded(db).await?;
+    for migration in current {
+        if applied.contains(&migration.name) && !recorded.contains_key(&migration.name) {
+            record(db, migration).await?;
+        }
+    }
+    let backend = db.get_database_backend();
+    for name in recorded.keys().filter(|name| !applied.contains(name)) {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM {TABLE} WHERE version = {}",
+                placeholder(backend, 1)
+            ),
+            [name.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// `status`: the applied migrations that changed since, without writing anything.
+pub async fn edited(db: &DatabaseConnection, current: &[Current]) -> Result<Vec<Problem>, DbErr> {
+    let applied = applied(db).await?;
+    let Ok(recorded) = recorded(db).await else {
+        return Ok(Vec::new());
+    };
+    let mut problems = Vec::new();
+    for migration in current.iter().filter(|m| applied.contains(&m.name)) {
+        if let Some((sum, statements)) = recorded.get(&migration.name)
+            && *sum != migration.checksum
+        {
+            let (was, now) = first_difference(statements, &migration.statements);
+            problems.push(Problem::Edited {
+                name: migration.name.clone(),
+                was,
+                now,
+            });
+        }
+    }
+    Ok(problems)
+}
+
+/// The first statement where `was` and `now` differ.
+fn first_difference(was: &str, now: &str) -> (Option<String>, Option<String>) {
+    let (mut a, mut b) = (was.lines(), now.lines());
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (x, y) => return (x.map(str::to_owned), y.map(str::to_owned)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_changed_statement_is_shown() {
+        assert_eq!(
+            first_difference("a\nb\nc", "a\nB\nc"),
+            (Some("b".into()), Some("B".into()))
+        );
+        assert_eq!(first_difference("a", "a\nb"), (None, Some("b".into())));
+        assert_eq!(checksum("x"), checksum("x"));
+        assert_ne!(checksum("x"), checksum("y"));
+    }
+}

@@ -1,0 +1,183 @@
+//! The migrator keeps a checksum of what each applied migration runs: an applied migration
+//! edited afterwards, or a pending one registered below the history, stops `up` (exit 2)
+//! before anything runs, until accepted one by one; formatting and comments do not count; a
+//! database migrated before tidemark kept checksums adopts the table on its first run.
+
+#[path = "common/fixture.rs"]
+mod fixture;
+#[path = "common/servers.rs"]
+mod servers;
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use servers::{TestDatabase, exec_at as exec};
+use tidemark::backend::Backend;
+use tidemark::entities;
+use tidemark::generate::{self, GenerateOptions, NoTerminal};
+
+macro_rules! item {
+    ($version:ident, $($extra:tt)*) => {
+        mod $version {
+            pub mod item {
+                use sea_orm::entity::prelude::*;
+
+                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+                #[sea_orm(table_name = "item")]
+                pub struct Model {
+                    #[sea_orm(primary_key)]
+                    pub id: i32,
+                    $($extra)*
+                }
+
+                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+                pub enum Relation {}
+
+                impl ActiveModelBehavior for ActiveModel {}
+            }
+        }
+    };
+}
+
+item!(v1,);
+item!(v2, pub note: Option<String>,);
+
+const STEP_0: &str = "m20260101_000000_step_0";
+const STEP_1: &str = "m20260101_000100_step_1";
+const LATE: &str = "m20260101_000200_from_another_branch";
+
+async fn checksums(url: &str) -> i64 {
+    let db = Database::connect(url).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM tidemark_migrations".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    db.close().await.ok();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// Edits the workspace as a careless merge would: a comment in `STEP_0` (harmless), a
+/// changed statement in `STEP_1` (applied already), and a migration registered before it.
+fn edit_history(ws: &tidemark::workspace::Workspace) {
+    let path = ws.migration_file(STEP_0);
+    let source = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("// reviewed by the team\n\n{source}\n// end\n"),
+    )
+    .unwrap();
+
+    let path = ws.migration_file(STEP_1);
+    let source = std::fs::read_to_string(&path).unwrap();
+    let edited = source.replacen(
+        "async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {",
+        "async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {\n        \
+         manager.get_connection().execute_unprepared(\"UPDATE item SET id = id\").await?;",
+        1,
+    );
+    assert_ne!(
+        edited, source,
+        "the fixture's up has the expected signature"
+    );
+    std::fs::write(&path, edited).unwrap();
+
+    let options = GenerateOptions {
+        autogenerate: false,
+        ..fixture::options_at("from another branch", 2)
+    };
+    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
+    // Registered before STEP_1, as a merge that kept both sides' lines might leave it.
+    let lib = std::fs::read_to_string(ws.lib_rs()).unwrap();
+    let late = format!("Box::new({LATE}::Migration),");
+    let step_1 = format!("Box::new({STEP_1}::Migration),");
+    let lib = lib
+        .replace(&late, "__LATE__")
+        .replace(&step_1, &format!("{late}\n            {step_1}"))
+        .replace("__LATE__", "");
+    std::fs::write(ws.lib_rs(), lib).unwrap();
+}
+
+#[tokio::test]
+async fn an_edited_or_reordered_history_stops_up_until_accepted() {
+    let (_scratch, ws) =
+        fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
+    let original = tidemark::verify::build_migrator(&ws).unwrap();
+    let kept = tempfile::tempdir().unwrap();
+    let before = kept.path().join("migrator");
+    std::fs::copy(&original, &before).unwrap();
+    edit_history(&ws);
+    let after = tidemark::verify::build_migrator(&ws).unwrap();
+
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "history").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        fixture::migrate(&before, &url, &["up"]);
+        assert_eq!(checksums(&url).await, 2, "{backend:?}");
+        exec(&url, "INSERT INTO item (id, note) VALUES (1, 'kept')").await;
+
+        let up = fixture::run_migrator(&after, &url, &["up"]);
+        let stderr = String::from_utf8_lossy(&up.stderr);
+        assert_eq!(up.status.code(), Some(2), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "`{STEP_1}` was edited after this database applied it"
+            )) && stderr.contains("now:     UPDATE item SET id = id"),
+            "{backend:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("`{LATE}` is registered before `{STEP_1}`")),
+            "{backend:?}: {stderr}"
+        );
+        assert!(!stderr.contains(STEP_0), "a comment counted: {stderr}");
+        let status = fixture::run_migrator(&after, &url, &["status"]);
+        assert!(
+            String::from_utf8_lossy(&status.stderr)
+                .contains(&format!("warning: `{STEP_1}` was edited")),
+            "{backend:?}"
+        );
+
+        let accepted = fixture::run_migrator(
+            &after,
+            &url,
+            &["up", "--accept-edited", STEP_1, "--accept-edited", LATE],
+        );
+        assert!(
+            accepted.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&accepted.stderr)
+        );
+        assert_eq!(checksums(&url).await, 3, "{backend:?}");
+        fixture::migrate(&after, &url, &["up"]);
+        fixture::migrate(&after, &url, &["down", "-n", "1"]);
+        assert_eq!(checksums(&url).await, 2, "{backend:?}: down forgets");
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_migrated_before_checksums_adopts_them() {
+    let (_scratch, ws) =
+        fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "history_adopt").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        fixture::migrate(&binary, &url, &["up", "-n", "1"]);
+        exec(&url, "DROP TABLE tidemark_migrations").await;
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
+        let stderr = String::from_utf8_lossy(&up.stderr);
+        assert!(up.status.success(), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains("recorded the checksums of 1 migration(s) applied before"),
+            "{backend:?}: {stderr}"
+        );
+        assert_eq!(checksums(&url).await, 2, "{backend:?}");
+        db.drop().await;
+    }
+}
