@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 /// tidemark's table beside `seaql_migrations`.
 pub const TABLE: &str = "tidemark_migrations";
+pub(crate) const TABLE_UPPER: &str = "TIDEMARK_MIGRATIONS";
 
 /// A migration as it is in the crate now.
 #[derive(Clone, Debug)]
@@ -77,9 +78,13 @@ impl std::fmt::Display for Problem {
 pub async fn current<M: MigratorTrait>(backend: DbBackend) -> Result<Vec<Current>, DbErr> {
     let mut out = Vec::new();
     for migration in M::migrations() {
-        let statements = crate::preview::statements(migration.as_ref(), backend, false)
-            .await?
-            .join("\n");
+        // A migration whose code cannot run against the preview's empty answers (it reads a
+        // row it expects to find) is known by that failure, which is as stable as its code.
+        let statements = match crate::preview::statements(migration.as_ref(), backend, false).await
+        {
+            Ok(statements) => statements.join("\n"),
+            Err(err) => format!("(no preview: {err})"),
+        };
         out.push(Current {
             name: migration.name().to_owned(),
             checksum: checksum(&statements),
