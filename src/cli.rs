@@ -55,6 +55,13 @@ enum Command {
     /// Record the entities as the schema the already registered migrations produce, for a
     /// workspace that adopts tidemark with migrations written before it.
     Baseline,
+    /// After a git merge of two branches that each generated migrations (finished or not):
+    /// keep both, yours first, rebuild the snapshot as base + yours + theirs, and refuse when
+    /// both changed the same object.
+    Merge,
+    /// Record the registered migrations as they are now in migration/tidemark.sum: after
+    /// writing a hand-written migration, never for one that databases applied.
+    Rehash,
     /// Apply every migration on a scratch database: after each `up` the schema must match the
     /// snapshot that migration recorded, after `down` the one before it; then `up` again.
     ///
@@ -463,6 +470,39 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Merge => {
+            match crate::chain::merge(&ws)? {
+                None => say!("The history is one chain already: nothing to merge."),
+                Some(merged) => {
+                    say!(
+                        "Merged after `{}`: yours first ({}), then theirs ({}), whose snapshots \
+                         now hold yours too.",
+                        merged.parent,
+                        merged.ours.join(", "),
+                        merged.theirs.join(", ")
+                    );
+                    say!(
+                        "Next: `git add migration/` to finish the merge, `cargo run -- check`, \
+                         `cargo run -- verify`. A database that applied theirs but not yours \
+                         rolls theirs back first (`cargo run -p migration -- down`)."
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rehash => {
+            let lib = std::fs::read_to_string(ws.lib_rs())
+                .map_err(crate::error::Error::io(ws.lib_rs()))?;
+            let registered = crate::registry::registered(&lib, &ws.lib_rs())?;
+            let sum = crate::integrity::compute(&ws, &registered)?;
+            crate::write::write_all(&[(crate::integrity::path(&ws), sum.render())])?;
+            say!(
+                "Recorded {} migration(s) as they are now in {}.",
+                registered.len(),
+                ws.display(&crate::integrity::path(&ws))
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Baseline => {
             let module = generate::baseline(&ws, entities)?;

@@ -33,9 +33,8 @@ pub enum Error {
     #[error(
         "the snapshot belongs to migration `{snapshot}`, but the last migration registered in \
          {lib_rs} is `{registered}`\n  \
-         two branches probably each generated a migration: keep both migration files, \
-         register them in order, then regenerate the snapshot from the later one \
-         (or rebase one branch and run `cargo run -- generate --autogenerate -m MSG` again)"
+         two branches probably each generated a migration: `cargo run -- merge` keeps both, \
+         in order, and rebuilds the snapshot (docs/troubleshooting.md#conflicting-branches)"
     )]
     SnapshotMismatch {
         lib_rs: PathBuf,

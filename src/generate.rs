@@ -187,11 +187,38 @@ fn load_state(ws: &Workspace) -> Result<State> {
         }
         _ => {}
     }
+    check_history(ws, &registered)?;
     Ok(State {
         snapshot,
         lib_source,
         registered,
     })
+}
+
+/// The registered migrations form one chain and are as `tidemark.sum` recorded them; otherwise
+/// every problem, with the way out.
+pub fn check_history(ws: &Workspace, registered: &[String]) -> Result<()> {
+    let parents = crate::chain::parents(ws, registered)?;
+    let mut problems = crate::chain::problems(registered, &parents);
+    let merged = !problems.is_empty();
+    problems.extend(crate::integrity::problems(ws, registered)?.unwrap_or_default());
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let advice = if merged {
+        "run `cargo run -- merge` to order both branches' migrations and rebuild the snapshot \
+         (docs/troubleshooting.md#conflicting-branches)"
+    } else {
+        "see docs/troubleshooting.md#edited-migration"
+    };
+    Err(Error::Refused(format!(
+        "the migration history is not as recorded:\n{}\n  {advice}",
+        problems
+            .iter()
+            .map(|p| format!("  - {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )))
 }
 
 /// Renames the entities announce with `renamed_from`, where the snapshot still has the old
@@ -465,6 +492,7 @@ pub fn generate(
     }
     let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
     snapshot.unmanaged = inherited_unmanaged(&state);
+    snapshot.parent = state.registered.last().cloned();
     if let Some(phased) = &generated.phased {
         snapshot.deferred = phased.contract.clone();
         snapshot.phased_copies = phased.copies.clone();
@@ -515,11 +543,13 @@ fn write_generated(
     if let Some(dir) = history.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     }
+    let sum = crate::integrity::with_new(ws, &state.registered, module, source)?;
     write::write_all(&[
         (migration_path, source.to_owned()),
         (ws.lib_rs(), lib_source),
         (history, snapshot.to_json()),
         (ws.snapshot(), snapshot.to_json()),
+        (crate::integrity::path(ws), sum.render()),
     ])
 }
 
@@ -593,6 +623,7 @@ pub fn reconcile(
     if !opts.dry_run {
         let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
         snapshot.unmanaged = inherited_unmanaged(&state);
+        snapshot.parent = state.registered.last().cloned();
         write_generated(ws, &state, &module, &generated.source, &snapshot)?;
         generated.written = true;
     }
@@ -675,17 +706,15 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
     if let Some(dir) = history.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     }
+    let sum = crate::integrity::compute(ws, &registered)?;
     write::write_all(&[
         (history, snapshot.to_json()),
         (ws.snapshot(), snapshot.to_json()),
+        (crate::integrity::path(ws), sum.render()),
     ])?;
     Ok(last.clone())
 }
 
-/// The lint waivers a generated migration carries, each with its reason: the destructive
-/// steps a person allowed with `--allow-destructive` (without it, generation stops before
-/// rendering), and the type changes that the planner knows PostgreSQL makes without a
-/// rewrite, which lint cannot tell from the SQL alone.
 /// `changes` but the converted type changes. A converted type change says how each value
 /// changes, and its check stops on a value the conversion cannot store unchanged: it is not a
 /// silent narrowing.
@@ -700,6 +729,10 @@ fn unconverted(changes: &[Change], conversions: &plan::Conversions) -> Vec<Chang
         .collect()
 }
 
+/// The lint waivers a generated migration carries, each with its reason: the destructive
+/// steps a person allowed with `--allow-destructive` (without it, generation stops before
+/// rendering), and the type changes that the planner knows PostgreSQL makes without a
+/// rewrite, which lint cannot tell from the SQL alone.
 fn waivers(changes: &[Change]) -> Vec<(String, String)> {
     let mut waivers = Vec::new();
     let hazards = plan::hazards(changes);

@@ -7,12 +7,14 @@
 //! model. A workspace runs all of it with [`cli::main`] and a list of its entities.
 
 pub mod backend;
+pub mod chain;
 pub mod cli;
 pub mod conversion;
 pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod generate;
+pub mod integrity;
 pub mod introspect;
 pub mod lint;
 pub mod merge;

@@ -19,6 +19,9 @@ pub struct Snapshot {
     pub format_version: u32,
     /// The migration module (`mYYYYMMDD_HHMMSS_slug`) that brought the schema to this state.
     pub migration: String,
+    /// The migration it was generated after: the chain `check` follows and `merge` mends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     pub schema: Schema,
     /// The contract of a `--phased` change, still to write once the code has moved: what
     /// `check` then finds pending is expected, not drift.
@@ -100,6 +103,7 @@ impl Snapshot {
         Self {
             format_version: FORMAT_VERSION,
             migration: migration.into(),
+            parent: None,
             schema,
             deferred: Vec::new(),
             phased_copies: Vec::new(),
