@@ -63,6 +63,7 @@ fn hand_written(
     generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
     let module = format!("m20260101_00{minute:02}00_{}", message.replace(' ', "_"));
     std::fs::write(ws.migration_file(&module), source).unwrap();
+    fixture::rehash(ws);
     module
 }
 

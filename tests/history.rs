@@ -61,6 +61,11 @@ async fn checksums(url: &str) -> i64 {
 /// Edits the workspace as a careless merge would: a comment in `STEP_0` (harmless), a
 /// changed statement in `STEP_1` (applied already), and a migration registered before it.
 fn edit_history(ws: &tidemark::workspace::Workspace) {
+    let options = GenerateOptions {
+        autogenerate: false,
+        ..fixture::options_at("from another branch", 2)
+    };
+    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
     let path = ws.migration_file(STEP_0);
     let source = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
@@ -83,11 +88,6 @@ fn edit_history(ws: &tidemark::workspace::Workspace) {
     );
     std::fs::write(&path, edited).unwrap();
 
-    let options = GenerateOptions {
-        autogenerate: false,
-        ..fixture::options_at("from another branch", 2)
-    };
-    generate::generate(ws, &entities![v2::item::Entity], &options, &mut NoTerminal).unwrap();
     // Registered before STEP_1, as a merge that kept both sides' lines might leave it.
     let lib = std::fs::read_to_string(ws.lib_rs()).unwrap();
     let late = format!("Box::new({LATE}::Migration),");
@@ -178,6 +178,92 @@ async fn a_database_migrated_before_checksums_adopts_them() {
             "{backend:?}: {stderr}"
         );
         assert_eq!(checksums(&url).await, 2, "{backend:?}");
+        db.drop().await;
+    }
+}
+
+const FAILING: &str = r#"use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("CREATE TABLE halfway (id integer PRIMARY KEY)").await?;
+        db.execute_unprepared("ALTER TABLE no_such_table ADD COLUMN x integer").await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared("DROP TABLE halfway").await?;
+        Ok(())
+    }
+}
+"#;
+
+/// A migration that stops part-way is recorded as failed; `status` shows it; `resolve`
+/// records the repair made by hand, either way.
+#[tokio::test]
+async fn a_failed_migration_is_recorded_and_resolved() {
+    let (_scratch, ws) = fixture::workspace(&[entities![v1::item::Entity]]);
+    let options = GenerateOptions {
+        autogenerate: false,
+        ..fixture::options_at("fails halfway", 1)
+    };
+    generate::generate(&ws, &entities![v1::item::Entity], &options, &mut NoTerminal).unwrap();
+    let module = "m20260101_000100_fails_halfway";
+    std::fs::write(ws.migration_file(module), FAILING).unwrap();
+    fixture::rehash(&ws);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "failed_state").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
+        let stderr = String::from_utf8_lossy(&up.stderr);
+        assert_eq!(up.status.code(), Some(1), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("recorded `{module}` as failed")),
+            "{backend:?}: {stderr}"
+        );
+        let status = fixture::run_migrator(&binary, &url, &["status"]);
+        let shown = String::from_utf8_lossy(&status.stderr);
+        assert!(
+            shown.contains(&format!("Failed: `{module}` stopped part-way"))
+                && shown.contains("no_such_table"),
+            "{backend:?}: {shown}"
+        );
+
+        // Repaired by hand back to before it: recorded as not applied, and failed no more.
+        exec(&url, "DROP TABLE IF EXISTS halfway").await;
+        let resolved = fixture::run_migrator(&binary, &url, &["resolve", "--rolled-back", module]);
+        assert!(
+            resolved.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&resolved.stderr)
+        );
+        let status = fixture::run_migrator(&binary, &url, &["status"]);
+        assert!(
+            !String::from_utf8_lossy(&status.stderr).contains("Failed:"),
+            "{backend:?}"
+        );
+
+        // Or completed by hand: recorded as applied, and `up` has nothing left to do.
+        exec(&url, "CREATE TABLE halfway (id integer PRIMARY KEY)").await;
+        let resolved = fixture::run_migrator(&binary, &url, &["resolve", "--applied", module]);
+        assert!(resolved.status.success(), "{backend:?}");
+        fixture::migrate(&binary, &url, &["up"]);
+        assert_eq!(checksums(&url).await, 2, "{backend:?}");
+        let unknown = fixture::run_migrator(&binary, &url, &["resolve", "--applied", "m_nope"]);
+        assert!(
+            !unknown.status.success()
+                && String::from_utf8_lossy(&unknown.stderr)
+                    .contains("not a migration of this crate"),
+            "{backend:?}"
+        );
         db.drop().await;
     }
 }

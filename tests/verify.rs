@@ -608,6 +608,7 @@ impl MigrationTrait for Migration {
 async fn recorded_hand_written_objects_are_left_alone_on_every_backend() {
     let (_dir, ws) = fixture();
     let module = add_hand_written_objects(&ws);
+    fixture::rehash(&ws);
     // Before `record`, verify sees objects no snapshot describes.
     let (ok, report) = verify(&ws, None).await;
     assert!(!ok, "{report}");

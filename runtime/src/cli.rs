@@ -102,7 +102,7 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
             accept_edited: Vec::new(),
         });
         let direction = match command {
-            Command::Up { .. } | Command::Status => Direction::Up,
+            Command::Up { .. } | Command::Status | Command::Resolve { .. } => Direction::Up,
             Command::Down { .. } | Command::Reset => Direction::Down,
             Command::Fresh | Command::Refresh => Direction::Both,
         };
@@ -126,9 +126,37 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                     Command::Fresh => M::fresh(&db).await,
                     Command::Refresh => M::refresh(&db).await,
                     Command::Reset => M::reset(&db).await,
+                    Command::Resolve {
+                        name, applied, ..
+                    } => crate::history::resolve(&db, &current, name, *applied)
+                        .await
+                        .map(|done| eprintln!("tidemark: {done}")),
+                };
+                // What stopped, and on MySQL what it had committed, before anything else runs.
+                let report = match &done {
+                    Err(_) if db.get_database_backend() == DbBackend::MySql => {
+                        mysql_failure_report(direction)
+                    }
+                    _ => None,
                 };
                 settle_history(&db, &command, &current, cli.database_schema.as_deref()).await;
-                done.map_err(HistoryOr::Db)
+                if let (Err(err), Command::Up { .. }) = (&done, &command) {
+                    let detail = match &report {
+                        Some(report) => format!("{}\n{report}", describe(err)),
+                        None => describe(err),
+                    };
+                    if let Ok(Some(name)) =
+                        crate::history::record_failure(&db, &current, &scrub(&detail, &url)).await
+                    {
+                        eprintln!(
+                            "tidemark: recorded `{name}` as failed; `status` shows it. Fix the \
+                             cause and run `up` again (generated migrations carry on where they \
+                             stopped), or record a repair made by hand: `resolve --applied {name}` \
+                             or `resolve --rolled-back {name}`"
+                        );
+                    }
+                }
+                done.map_err(|err| HistoryOr::Db(err, report))
             }
             Err(err) => Err(err),
         };
@@ -150,11 +178,9 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 );
                 2
             }
-            Err(HistoryOr::Db(err)) => {
+            Err(HistoryOr::Db(err, report)) => {
                 eprintln!("error: {}", scrub(&describe(&err), &url));
-                if db.get_database_backend() == DbBackend::MySql
-                    && let Some(report) = mysql_failure_report(direction)
-                {
+                if let Some(report) = report {
                     eprintln!("{}", scrub(&report, &url));
                 }
                 1
@@ -169,7 +195,8 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
 /// A command stopped by the history check, or failed in the database.
 enum HistoryOr {
     History(Vec<crate::history::Problem>),
-    Db(DbErr),
+    /// With MySQL's report of what the failed migration had committed.
+    Db(DbErr, Option<String>),
 }
 
 /// Before a command: the migrations' checksums as they are now; `up` stops on an applied
@@ -180,27 +207,48 @@ async fn guard_history<M: MigratorTrait>(
 ) -> Result<Vec<crate::history::Current>, HistoryOr> {
     let current = crate::history::current::<M>(db.get_database_backend())
         .await
-        .map_err(HistoryOr::Db)?;
+        .map_err(|e| HistoryOr::Db(e, None))?;
     match command {
         Command::Up { accept_edited, .. } => {
             let problems = crate::history::check(db, &current, accept_edited)
                 .await
-                .map_err(HistoryOr::Db)?;
+                .map_err(|e| HistoryOr::Db(e, None))?;
             if !problems.is_empty() {
                 return Err(HistoryOr::History(problems));
+            }
+            for name in crate::history::failed(db)
+                .await
+                .map_err(|e| HistoryOr::Db(e, None))?
+                .into_keys()
+            {
+                eprintln!(
+                    "tidemark: `{name}` failed last time; running it again (generated steps skip \
+                     what is done)"
+                );
             }
         }
         Command::Status => {
             for problem in crate::history::edited(db, &current)
                 .await
-                .map_err(HistoryOr::Db)?
+                .map_err(|e| HistoryOr::Db(e, None))?
             {
                 eprintln!("warning: {problem}");
+            }
+            for (name, detail) in crate::history::failed(db)
+                .await
+                .map_err(|e| HistoryOr::Db(e, None))?
+            {
+                eprintln!(
+                    "Failed: `{name}` stopped part-way: {}\n  fix the cause and run `up` again, or \
+                     record a repair made by hand: `resolve --applied {name}` (the database is as \
+                     after it) or `resolve --rolled-back {name}` (as before it)",
+                    detail.lines().next().unwrap_or_default()
+                );
             }
         }
         _ => crate::history::ensure_table(db)
             .await
-            .map_err(HistoryOr::Db)?,
+            .map_err(|e| HistoryOr::Db(e, None))?,
     }
     Ok(current)
 }
@@ -270,8 +318,24 @@ enum Command {
         #[arg(short, long, default_value = "1")]
         num: u32,
     },
-    /// Show which migrations are applied and which are pending.
+    /// Show which migrations are applied and which are pending (and which failed).
     Status,
+    /// Record a manual repair of a migration that failed part-way (or any migration): the
+    /// database is now as after it (`--applied`) or as before it (`--rolled-back`).
+    Resolve {
+        /// The migration (`mYYYYMMDD_HHMMSS_slug`).
+        name: String,
+        /// The database is as after the migration: record it as applied.
+        #[arg(
+            long,
+            conflicts_with = "rolled_back",
+            required_unless_present = "rolled_back"
+        )]
+        applied: bool,
+        /// The database is as before the migration: record it as not applied.
+        #[arg(long)]
+        rolled_back: bool,
+    },
     /// Drop all tables, then apply every migration.
     Fresh,
     /// Roll back every applied migration, then apply them all.
@@ -322,7 +386,7 @@ pub async fn migrate<M: MigratorTrait>(url: &str) -> Result<(), DbErr> {
             settle_history(&db, &up, &current, None).await;
             done
         }
-        Err(HistoryOr::Db(err)) => Err(err),
+        Err(HistoryOr::Db(err, _)) => Err(err),
         Err(HistoryOr::History(problems)) => Err(DbErr::Migration(format!(
             "the migration history changed; nothing was run:\n{}",
             problems

@@ -111,7 +111,8 @@ pub async fn ensure_table(db: &DatabaseConnection) -> Result<(), DbErr> {
         backend,
         format!(
             "CREATE TABLE IF NOT EXISTS {TABLE} (version VARCHAR(255) NOT NULL PRIMARY KEY, \
-             checksum VARCHAR(64) NOT NULL, statements {text} NOT NULL)"
+             checksum VARCHAR(64) NOT NULL, statements {text} NOT NULL, \
+             state VARCHAR(16) NOT NULL DEFAULT 'applied', detail {text})"
         ),
     ))
     .await
@@ -138,7 +139,7 @@ async fn recorded(db: &DatabaseConnection) -> Result<BTreeMap<String, (String, S
     let rows = db
         .query_all_raw(Statement::from_string(
             backend,
-            format!("SELECT version, checksum, statements FROM {TABLE}"),
+            format!("SELECT version, checksum, statements FROM {TABLE} WHERE state = 'applied'"),
         ))
         .await?;
     rows.iter()
@@ -258,17 +259,148 @@ pub async fn settle(db: &DatabaseConnection, current: &[Current]) -> Result<(), 
     }
     let backend = db.get_database_backend();
     for name in recorded.keys().filter(|name| !applied.contains(name)) {
+        forget(db, name).await?;
+    }
+    // A failed migration that has been applied since is no longer failed.
+    for name in failed(db)
+        .await?
+        .into_keys()
+        .filter(|n| applied.contains(n))
+    {
+        forget(db, &name).await?;
+        if let Some(migration) = current.iter().find(|m| m.name == name) {
+            record(db, migration).await?;
+        }
+    }
+    let _ = backend;
+    Ok(())
+}
+
+async fn forget(db: &DatabaseConnection, name: &str) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "DELETE FROM {TABLE} WHERE version = {}",
+            placeholder(backend, 1)
+        ),
+        [name.to_owned().into()],
+    ))
+    .await
+    .map(drop)
+}
+
+/// The migrations recorded as failed, with what was known when they stopped.
+pub async fn failed(db: &DatabaseConnection) -> Result<BTreeMap<String, String>, DbErr> {
+    let backend = db.get_database_backend();
+    let Ok(rows) = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT version, detail FROM {TABLE} WHERE state = 'failed'"),
+        ))
+        .await
+    else {
+        return Ok(BTreeMap::new());
+    };
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get_by_index(0)?,
+                r.try_get_by_index::<Option<String>>(1)?.unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// After a failed `up`: the first migration of the crate that is still not applied is the one
+/// that stopped (sea-orm-migration applies them in order); it is recorded as failed, with
+/// `detail` (the error, and on MySQL what it had committed).
+pub async fn record_failure(
+    db: &DatabaseConnection,
+    current: &[Current],
+    detail: &str,
+) -> Result<Option<String>, DbErr> {
+    let applied = applied(db).await?;
+    let Some(migration) = current.iter().find(|m| !applied.contains(&m.name)) else {
+        return Ok(None);
+    };
+    forget(db, &migration.name).await?;
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "INSERT INTO {TABLE} (version, checksum, statements, state, detail) \
+             VALUES ({}, {}, {}, 'failed', {})",
+            placeholder(backend, 1),
+            placeholder(backend, 2),
+            placeholder(backend, 3),
+            placeholder(backend, 4)
+        ),
+        [
+            migration.name.clone().into(),
+            migration.checksum.clone().into(),
+            migration.statements.clone().into(),
+            detail.to_owned().into(),
+        ],
+    ))
+    .await?;
+    Ok(Some(migration.name.clone()))
+}
+
+/// `resolve`: records a manual repair of migration `name`. `applied`: the database is as after
+/// it (it is recorded as applied, as it is now); otherwise as before it (it is recorded as not
+/// applied, and `up` runs it again). Returns what was done, in words.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    current: &[Current],
+    name: &str,
+    applied_now: bool,
+) -> Result<String, DbErr> {
+    let Some(migration) = current.iter().find(|m| m.name == name) else {
+        return Err(DbErr::Migration(format!(
+            "`{name}` is not a migration of this crate; `status` lists them"
+        )));
+    };
+    let backend = db.get_database_backend();
+    let was_applied = applied(db).await?.contains(&migration.name);
+    let was_failed = failed(db).await?.contains_key(name);
+    forget(db, name).await?;
+    if applied_now {
+        if !was_applied {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO seaql_migrations (version, applied_at) VALUES ({}, {})",
+                    placeholder(backend, 1),
+                    placeholder(backend, 2)
+                ),
+                [name.to_owned().into(), now.into()],
+            ))
+            .await?;
+        }
+        record(db, migration).await?;
+        Ok(format!(
+            "recorded `{name}` as applied{}",
+            if was_failed { " (it had failed)" } else { "" }
+        ))
+    } else {
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                "DELETE FROM {TABLE} WHERE version = {}",
+                "DELETE FROM seaql_migrations WHERE version = {}",
                 placeholder(backend, 1)
             ),
-            [name.clone().into()],
+            [name.to_owned().into()],
         ))
         .await?;
+        Ok(format!(
+            "recorded `{name}` as not applied{}: `up` runs it again",
+            if was_failed { " (it had failed)" } else { "" }
+        ))
     }
-    Ok(())
 }
 
 /// `status`: the applied migrations that changed since, without writing anything.

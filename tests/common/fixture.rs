@@ -204,3 +204,13 @@ pub fn migrate(binary: &Path, url: &str, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Records the registered migrations as they are now in `tidemark.sum`, as `cargo run --
+/// rehash` does after a hand-written migration is written.
+#[allow(dead_code)] // not every test binary writes migrations by hand
+pub fn rehash(ws: &Workspace) {
+    let lib = std::fs::read_to_string(ws.lib_rs()).unwrap();
+    let registered = tidemark::registry::registered(&lib, &ws.lib_rs()).unwrap();
+    let sum = tidemark::integrity::compute(ws, &registered).unwrap();
+    std::fs::write(tidemark::integrity::path(ws), sum.render()).unwrap();
+}
