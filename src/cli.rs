@@ -59,6 +59,15 @@ enum Command {
     /// keep both, yours first, rebuild the snapshot as base + yours + theirs, and refuse when
     /// both changed the same object.
     Merge,
+    /// Replace the first N migrations by one that makes, on a new database, what they made;
+    /// databases that applied them keep working. Both histories are verified first.
+    Squash {
+        /// How many migrations, from the first, to replace.
+        count: usize,
+        /// The squashed migration's description; it also names the file.
+        #[arg(short, long)]
+        message: String,
+    },
     /// Record the registered migrations as they are now in migration/tidemark.sum: after
     /// writing a hand-written migration, never for one that databases applied.
     Rehash,
@@ -489,6 +498,18 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Squash { count, message } => {
+            let mut stdout = std::io::stdout();
+            let squashed =
+                runtime()?.block_on(crate::squash::squash(&ws, count, &message, &mut stdout))?;
+            say!(
+                "Wrote {} in place of {}; a database that applied those records it in their \
+                 place at its next `up`. Their files and snapshots are gone (git keeps them).",
+                ws.display(&ws.migration_file(&squashed.module)),
+                squashed.replaced.join(", ")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Rehash => {

@@ -129,10 +129,10 @@ fn split_phases(
 }
 
 /// The recorded state: snapshot and registered migrations, checked against each other.
-struct State {
-    snapshot: Option<Snapshot>,
-    lib_source: String,
-    registered: Vec<String>,
+pub(crate) struct State {
+    pub(crate) snapshot: Option<Snapshot>,
+    pub(crate) lib_source: String,
+    pub(crate) registered: Vec<String>,
 }
 
 impl State {
@@ -144,7 +144,7 @@ impl State {
     }
 }
 
-fn load_state(ws: &Workspace) -> Result<State> {
+pub(crate) fn load_state(ws: &Workspace) -> Result<State> {
     let lib_path = ws.lib_rs();
     let lib_source = std::fs::read_to_string(&lib_path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -967,7 +967,7 @@ fn module_name(
     }
 }
 
-fn slug(message: &str) -> String {
+pub(crate) fn slug(message: &str) -> String {
     let mut out = String::new();
     for c in message.chars() {
         if c.is_ascii_alphanumeric() {

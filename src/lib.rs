@@ -25,6 +25,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod snapshot;
+pub mod squash;
 pub mod unmanaged;
 pub mod verify;
 pub mod workspace;

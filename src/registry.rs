@@ -106,6 +106,64 @@ pub fn register(source: &str, path: &Path, module: &str) -> Result<String> {
     Ok(out)
 }
 
+/// `source` with the migrations `replaced` (registered first, in this order) declared and
+/// registered no more, and `module` declared and registered in their place (`squash`). Works
+/// on the usual layout, one `mod` line and one `Box::new(...)` entry per line.
+pub fn replace_first(
+    source: &str,
+    path: &Path,
+    replaced: &[String],
+    module: &str,
+) -> Result<String> {
+    let layout = Layout::parse(source, path)?;
+    if !layout.registered.starts_with(replaced) {
+        return Err(unreadable(
+            path,
+            format!(
+                "the migrations to replace are not the first {} registered",
+                replaced.len()
+            ),
+        ));
+    }
+    let is_replaced = |line: &str, prefix: &str, suffix: &str| {
+        let line = line.trim();
+        replaced.iter().any(|m| {
+            line == format!("{prefix}{m}{suffix}") || line == format!("{prefix}{m}{suffix},")
+        })
+    };
+    let mut out = Vec::new();
+    let (mut declared, mut registered) = (false, false);
+    for line in source.lines() {
+        if is_replaced(line, "mod ", ";") {
+            if !declared {
+                out.push(format!("mod {module};"));
+                declared = true;
+            }
+        } else if is_replaced(line, "Box::new(", "::Migration)") {
+            if !registered {
+                let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+                out.push(format!("{indent}Box::new({module}::Migration),"));
+                registered = true;
+            }
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    let mut expected = vec![module.to_owned()];
+    expected.extend(layout.registered[replaced.len()..].iter().cloned());
+    match Layout::parse(&text, path) {
+        Ok(check) if check.registered == expected => Ok(text),
+        _ => Err(unreadable(
+            path,
+            "it is not laid out one `mod` line and one `Box::new(...)` entry per line, which \
+             squash rewrites; lay it out so (rustfmt does) and run squash again"
+                .into(),
+        )),
+    }
+}
+
 struct Layout {
     registered: Vec<String>,
     last_mod_end: Option<LineColumn>,

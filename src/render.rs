@@ -600,6 +600,9 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
                     .await?;
             }
         }
+        Op::Replaces(replaced) => quote! {
+            tidemark_runtime::squash::replaces(manager, &[#(#replaced),*]).await?;
+        },
         Op::RequireValues {
             table,
             column,

@@ -208,6 +208,12 @@ async fn guard_history<M: MigratorTrait>(
     let current = crate::history::current::<M>(db.get_database_backend())
         .await
         .map_err(|e| HistoryOr::Db(e, None))?;
+    crate::history::ensure_table(db)
+        .await
+        .map_err(|e| HistoryOr::Db(e, None))?;
+    crate::history::adopt_squashes(db, &current)
+        .await
+        .map_err(|e| HistoryOr::Db(e, None))?;
     match command {
         Command::Up { accept_edited, .. } => {
             let problems = crate::history::check(db, &current, accept_edited)

@@ -403,6 +403,81 @@ pub async fn resolve(
     }
 }
 
+/// A database that applied every migration a squash replaces gets the squash recorded in
+/// their place (`crate::squash`); one that applied only some of them is refused, since the
+/// squash would make again what those made.
+pub async fn adopt_squashes(db: &DatabaseConnection, current: &[Current]) -> Result<(), DbErr> {
+    let applied = applied(db).await?;
+    let backend = db.get_database_backend();
+    for squash in current {
+        let Some(replaced) = crate::squash::replaced(&squash.statements) else {
+            continue;
+        };
+        let done = replaced.iter().filter(|m| applied.contains(m)).count();
+        if applied.contains(&squash.name) || done == 0 {
+            continue;
+        }
+        if done < replaced.len() {
+            return Err(DbErr::Migration(format!(
+                "this database applied {done} of the {} migrations that `{}` replaces: apply the \
+                 rest with the migration crate as it was before the squash (check out the commit \
+                 before it), then run this one",
+                replaced.len(),
+                squash.name
+            )));
+        }
+        let list: Vec<String> = replaced
+            .iter()
+            .enumerate()
+            .map(|(i, _)| placeholder(backend, i + 1))
+            .collect();
+        let values: Vec<sea_orm_migration::sea_orm::Value> =
+            replaced.iter().map(|m| m.clone().into()).collect();
+        let latest = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT MAX(applied_at) FROM seaql_migrations WHERE version IN ({})",
+                    list.join(", ")
+                ),
+                values.clone(),
+            ))
+            .await?
+            .and_then(|row| row.try_get_by_index::<Option<i64>>(0).ok().flatten())
+            .unwrap_or(0);
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM seaql_migrations WHERE version IN ({})",
+                list.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO seaql_migrations (version, applied_at) VALUES ({}, {})",
+                placeholder(backend, 1),
+                placeholder(backend, 2)
+            ),
+            [squash.name.clone().into(), latest.into()],
+        ))
+        .await?;
+        for name in &replaced {
+            forget(db, name).await?;
+        }
+        record(db, squash).await?;
+        eprintln!(
+            "tidemark: this database applied the {} migrations `{}` replaces: recorded it as \
+             applied in their place",
+            replaced.len(),
+            squash.name
+        );
+    }
+    Ok(())
+}
+
 /// `status`: the applied migrations that changed since, without writing anything.
 pub async fn edited(db: &DatabaseConnection, current: &[Current]) -> Result<Vec<Problem>, DbErr> {
     let applied = applied(db).await?;

@@ -21,6 +21,7 @@ pub mod references;
 pub mod resume;
 pub mod shadow;
 pub mod sqlite;
+pub mod squash;
 pub mod view;
 
 pub use cli::{DEFAULT_DATABASE_URL, connect, migrate, run_cli};

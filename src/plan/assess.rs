@@ -228,6 +228,7 @@ pub fn assess(op: &Op, backend: Backend) -> Assessment {
         Op::RequireFit { .. } | Op::RequireValues { .. } => {
             a(&action, READ_ONLY, Cost::OnlineScan, FIT_NOTE)
         }
+        Op::Replaces(_) => a(&action, "none", Cost::Brief, "bookkeeping only"),
         Op::RequireParents { .. } => a(&action, READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
         Op::KeepKeyIndex { .. } => a(&action, "not run on PostgreSQL", Cost::Brief, ""),
         Op::InstallSync { .. } | Op::RemoveSync { .. } => a(
@@ -322,6 +323,7 @@ fn mysql(op: &Op) -> Assessment {
             Op::RequireFit { .. } | Op::RequireValues { .. } => {
                 a(READ_ONLY, Cost::OnlineScan, FIT_NOTE)
             }
+            Op::Replaces(_) => a("none", Cost::Brief, "bookkeeping only"),
             Op::RequireParents { .. } => a(READ_ONLY, Cost::OnlineScan, PARENTS_NOTE),
             Op::KeepKeyIndex { .. } => a(
                 ONLINE,
@@ -475,6 +477,7 @@ pub fn action(op: &Op) -> String {
                 fit.describe()
             )
         }
+        Op::Replaces(replaced) => format!("replaces {}", replaced.join(", ")),
         Op::RequireValues {
             table,
             column,

@@ -303,6 +303,8 @@ pub enum Op {
         view: String,
         table: String,
     },
+    /// A squash: declares the migrations it replaces (`tidemark_runtime::squash::replaces`).
+    Replaces(Vec<String>),
     /// SQLite: rebuild the table into `table`'s definition, copying rows.
     RebuildTable {
         table: Table,

@@ -384,16 +384,18 @@ fn a_phased_table_rename_prints_the_view_and_its_contract() {
 #[test]
 fn a_closed_stdout_is_an_error_not_a_panic() {
     let dir = empty_workspace();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+    // A pipe whose reading end is closed before the process starts: its first write fails,
+    // whatever the timing (`| head -1` closes it after the first line).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
         .arg("--workspace")
         .arg(dir.path())
         .arg("diff")
-        .stdout(std::process::Stdio::piped())
+        .stdout(writer)
         .stderr(std::process::Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("standard output"), "{err}");
