@@ -669,7 +669,9 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
             say!("Migrations for 'migration':");
             say!("  {}", ws.display(&ws.migration_file(&g.module)));
             if g.summary.is_empty() {
-                say!("    - Empty migration: fill in `up` and `down` by hand");
+                say!("    - Empty migration: fill in `up` and `down` by hand, then record it as");
+                say!("      written with `cargo run -- rehash`, and what it makes beyond the");
+                say!("      entities with `cargo run -- record`");
             }
             for line in &g.summary {
                 say!("    - {line}");

@@ -186,7 +186,8 @@ pub fn problems(ws: &Workspace, registered: &[String]) -> Result<Option<Vec<Stri
                 "`{module}` changed since migration/{FILE} recorded it \
                  (migration/src/{module}.rs): a migration that databases may have applied must \
                  not change; write a new one. For your own migration that nothing applied yet \
-                 (a hand-written one you are writing), `cargo run -- rehash`"
+                 (a hand-written one you are writing), or a deliberate fix accepted on every \
+                 database with `up --accept-edited`, `cargo run -- rehash`"
             )),
             Some(_) => {}
         }

@@ -1007,6 +1007,7 @@ fn fit_tokens(fit: &crate::plan::fit::Fit) -> TokenStream {
             );
             quote!(tidemark_runtime::fit::Fit::Decimal { precision: #p, scale: #s })
         }
+        Fit::SinglePrecision => quote!(tidemark_runtime::fit::Fit::SinglePrecision),
         Fit::Integer { min, max } => {
             let (min, max) = (int(min), int(max));
             quote!(tidemark_runtime::fit::Fit::Integer { min: #min, max: #max })

@@ -356,3 +356,97 @@ async fn a_conversion_that_does_not_fit_stops_before_anything_changes() {
         db.drop().await;
     }
 }
+
+macro_rules! plain_item {
+    ($version:ident, $($field:tt)*) => {
+        mod $version {
+            pub mod item {
+                use sea_orm::entity::prelude::*;
+
+                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+                #[sea_orm(table_name = "item")]
+                pub struct Model {
+                    #[sea_orm(primary_key)]
+                    pub id: i32,
+                    $($field)*
+                }
+
+                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+                pub enum Relation {}
+
+                impl ActiveModelBehavior for ActiveModel {}
+            }
+        }
+    };
+}
+
+plain_item!(priced, #[sea_orm(column_type = "Decimal(Some((10, 2)))")] pub price: Decimal,);
+plain_item!(in_cents, pub price_cents: i32,);
+
+/// The README's example as a user runs it: a migration in one transaction (no online step),
+/// on SQLite too, where decimals are floats: 19.99 * 100 must land as the integer 1999, and
+/// `down` must find the column under the name it has then.
+#[tokio::test]
+async fn the_readme_example_in_one_transaction_on_every_backend() {
+    let (_scratch, ws) = fixture::workspace(&[entities![priced::item::Entity]]);
+    let mut options = fixture::options_at("price in cents", 10);
+    options
+        .renames
+        .columns
+        .insert(("item".into(), "price".into()), "price_cents".into());
+    options.conversions.insert(
+        ("item".into(), "price_cents".into()),
+        conversion("price_cents * 100", "price_cents / 100.0"),
+    );
+    generate::generate(
+        &ws,
+        &entities![in_cents::item::Entity],
+        &options,
+        &mut NoTerminal,
+    )
+    .unwrap();
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "conversion_readme").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        fixture::migrate(&binary, &url, &["up", "-n", "1"]);
+        exec(
+            &url,
+            "INSERT INTO item (id, price) VALUES (1, 19.99), (2, 0.07)",
+        )
+        .await;
+        fixture::migrate(&binary, &url, &["up"]);
+        assert_eq!(
+            values(&url, "item", "price_cents").await,
+            ["1999", "7"],
+            "{backend:?}"
+        );
+        if backend == Backend::Sqlite {
+            let db = Database::connect(&url).await.unwrap();
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM item WHERE typeof(price_cents) = 'integer' \
+                     AND price_cents IN (1999, 7)"
+                        .to_owned(),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get::<i64>("", "n").unwrap(), 2);
+            db.close().await.ok();
+        }
+        fixture::migrate(&binary, &url, &["down", "-n", "1"]);
+        assert_eq!(
+            values(&url, "item", "price").await,
+            ["19.99", "0.07"],
+            "{backend:?}"
+        );
+        db.drop().await;
+    }
+    let mut out = Vec::new();
+    let ok = tidemark::verify::verify(&ws, None, &mut out).await.unwrap();
+    assert!(ok, "{}", String::from_utf8_lossy(&out));
+}

@@ -151,6 +151,13 @@ async fn an_edited_or_reordered_history_stops_up_until_accepted() {
             String::from_utf8_lossy(&accepted.stderr)
         );
         assert_eq!(checksums(&url).await, 3, "{backend:?}");
+        let unknown = fixture::run_migrator(&after, &url, &["up", "--accept-edited", "m_nope"]);
+        assert!(
+            !unknown.status.success()
+                && String::from_utf8_lossy(&unknown.stderr)
+                    .contains("`m_nope` is not a migration of this crate"),
+            "{backend:?}"
+        );
         fixture::migrate(&after, &url, &["up"]);
         fixture::migrate(&after, &url, &["down", "-n", "1"]);
         assert_eq!(checksums(&url).await, 2, "{backend:?}: down forgets");

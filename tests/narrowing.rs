@@ -424,3 +424,75 @@ async fn an_enum_losing_a_value_stops_on_rows_holding_it() {
         db.drop().await;
     }
 }
+
+macro_rules! reading {
+    ($version:ident, $ty:ty) => {
+        mod $version {
+            pub mod reading {
+                use sea_orm::entity::prelude::*;
+
+                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+                #[sea_orm(table_name = "reading")]
+                pub struct Model {
+                    #[sea_orm(primary_key)]
+                    pub id: i32,
+                    pub value: $ty,
+                }
+
+                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+                pub enum Relation {}
+
+                impl ActiveModelBehavior for ActiveModel {}
+            }
+        }
+    };
+}
+
+reading!(double_reading, f64);
+reading!(single_reading, f32);
+
+/// `double` -> `float` keeps about 7 significant digits: a value that would read differently
+/// stops the migration, and preflight says so first.
+#[tokio::test]
+async fn single_precision_stops_on_values_it_would_round() {
+    let (_dir, ws) = fixture::workspace_destructive(&[
+        entities![double_reading::reading::Entity],
+        entities![single_reading::reading::Entity],
+    ]);
+    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "single_precision").await else {
+            continue;
+        };
+        let url = db.url.clone();
+        fixture::migrate(&binary, &url, &["up", "-n", "1"]);
+        exec(
+            &url,
+            "INSERT INTO reading (id, value) VALUES (1, 0.5), (2, 0.1), (3, 0.123456789)",
+        )
+        .await;
+        let report = preflight(&ws, &url).await.unwrap();
+        assert!(
+            report.pending[0]
+                .findings
+                .iter()
+                .any(|f| f.level == Level::Problem
+                    && f.text
+                        .contains("`reading.value` narrows to single precision")
+                    && f.text.contains("1 value(s)")),
+            "{backend:?}: {:?}",
+            report.pending[0].findings
+        );
+        let up = fixture::run_migrator(&binary, &url, &["up"]);
+        let stderr = String::from_utf8_lossy(&up.stderr);
+        assert!(!up.status.success(), "{backend:?}");
+        assert!(
+            stderr.contains("narrows to single precision (about 7 significant digits), but 1 value(s) do not fit"),
+            "{backend:?}: {stderr}"
+        );
+        assert_eq!(applied(&url).await, 1, "{backend:?}");
+        exec(&url, "UPDATE reading SET value = 0.25 WHERE id = 3").await;
+        fixture::migrate(&binary, &url, &["up"]);
+        db.drop().await;
+    }
+}

@@ -565,7 +565,10 @@ pub fn report_partial_failure(applied: &[String], failed: &str, direction: Direc
     };
     let mut text = format!("\nMySQL/MariaDB cannot roll DDL back: {state}:\n");
     if applied.is_empty() {
-        text.push_str("  (none: the database is as it was before the migration)\n");
+        text.push_str(
+            "  (none in this run; an earlier run that failed may have committed some: `status` \
+             lists what it had)\n",
+        );
     }
     for sql in applied {
         text.push_str(&format!("  applied: {sql}\n"));

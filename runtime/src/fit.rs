@@ -24,6 +24,10 @@ pub enum Fit {
     Decimal { precision: u32, scale: u32 },
     /// A whole number between `min` and `max`.
     Integer { min: i64, max: i64 },
+    /// A single-precision float (`real`, MySQL's `FLOAT`): about 7 significant digits. A
+    /// value fits when it reads the same after the conversion (`0.1` does, `0.123456789`
+    /// becomes `0.12345679` and does not).
+    SinglePrecision,
 }
 
 impl Fit {
@@ -39,7 +43,15 @@ impl Fit {
         let length = match backend {
             DbBackend::MySql => "CHAR_LENGTH",
             DbBackend::Postgres => "char_length",
-            _ => return None,
+            // SQLite computes decimals as floats: a whole number is one within float noise.
+            _ => {
+                return match *self {
+                    Fit::Integer { min, max } => Some(format!(
+                        "(ABS({c} - ROUND({c})) >= 0.000001 OR {c} < {min} OR {c} > {max})"
+                    )),
+                    _ => None,
+                };
+            }
         };
         Some(match *self {
             Fit::Chars(n) => format!("{length}({c}) > {n}"),
@@ -53,6 +65,15 @@ impl Fit {
             Fit::Integer { min, max } => {
                 format!("({c} <> ROUND({c}) OR {c} < {min} OR {c} > {max})")
             }
+            Fit::SinglePrecision => {
+                let (single, double, text) = match backend {
+                    DbBackend::MySql => ("FLOAT", "DOUBLE", "CHAR"),
+                    _ => ("real", "double precision", "text"),
+                };
+                format!(
+                    "CAST(CAST({c} AS {single}) AS {text}) <> CAST(CAST({c} AS {double}) AS {text})"
+                )
+            }
         })
     }
 
@@ -62,6 +83,7 @@ impl Fit {
             Fit::Chars(n) => format!("{n} characters"),
             Fit::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
             Fit::Integer { min, max } => format!("whole numbers from {min} to {max}"),
+            Fit::SinglePrecision => "single precision (about 7 significant digits)".into(),
         }
     }
 }

@@ -197,6 +197,15 @@ pub async fn check(
     current: &[Current],
     accepted: &[String],
 ) -> Result<Vec<Problem>, DbErr> {
+    if let Some(unknown) = accepted
+        .iter()
+        .find(|name| !current.iter().any(|m| m.name == **name))
+    {
+        return Err(DbErr::Migration(format!(
+            "--accept-edited {unknown}: `{unknown}` is not a migration of this crate; `status` \
+             lists them"
+        )));
+    }
     ensure_table(db).await?;
     let applied = applied(db).await?;
     let recorded = recorded(db).await?;

@@ -28,6 +28,7 @@ pub fn fit_for(from: &ColumnType, to: &ColumnType, backend: Backend) -> Option<F
             precision: *precision,
             scale: *scale,
         }),
+        ColumnType::Float => Some(Fit::SinglePrecision),
         integer => integer_range(integer, backend).map(|(min, max)| Fit::Integer { min, max }),
     }
 }
@@ -36,14 +37,17 @@ pub fn fit_for(from: &ColumnType, to: &ColumnType, backend: Backend) -> Option<F
 /// which can come from anywhere); `None` when `to` takes every value its conversion could give
 /// without changing it, or raises on one it cannot take.
 pub fn fit_into(to: &ColumnType, backend: Backend) -> Option<Fit> {
+    // SQLite keeps whatever it is given; only an integer column is checked, since SQLite
+    // computes decimals as floats and the conversion into it is rounded (see `plan`).
     if backend == Backend::Sqlite {
-        return None;
+        return integer_range(to, backend).map(|(min, max)| Fit::Integer { min, max });
     }
     match to {
         ColumnType::Decimal(Some((precision, scale))) => Some(Fit::Decimal {
             precision: *precision,
             scale: *scale,
         }),
+        ColumnType::Float => Some(Fit::SinglePrecision),
         ty => match char_limit(ty, backend) {
             Some(Some(n)) => Some(Fit::Chars(n)),
             Some(None) => None,

@@ -815,6 +815,14 @@ fn plan_direction(
         {
             step.sqlite.clear();
         }
+        // A column rename after the rebuild (`down` undoes renames last) is done by it: the
+        // rebuilt table has the final name already.
+        if let Change::RenameColumn { table, .. } = change
+            && rebuilds.contains_key(table)
+            && phase(change, direction) > SQLITE_REBUILD_PHASE
+        {
+            step.sqlite.clear();
+        }
         steps.push(step);
     }
     if !rebuilt {
@@ -984,6 +992,8 @@ fn cycle_drops(ordered: &[&Change], to: &Schema) -> Vec<Step> {
 struct Rebuild {
     reasons: Vec<String>,
     backfills: Vec<(String, String)>,
+    /// What must hold before the rows are copied (a conversion's values).
+    checks: Vec<Op>,
 }
 
 fn sqlite_rebuilds(
@@ -997,12 +1007,14 @@ fn sqlite_rebuilds(
 ) -> BTreeMap<String, Rebuild> {
     let mut rebuilds: BTreeMap<String, Rebuild> = BTreeMap::new();
     let mut copies: Vec<(String, String, String)> = Vec::new();
+    let mut checks: Vec<(String, Op)> = Vec::new();
     let mut need = |table: &str, reason: String| {
         rebuilds
             .entry(table.to_owned())
             .or_insert_with(|| Rebuild {
                 reasons: Vec::new(),
                 backfills: Vec::new(),
+                checks: Vec::new(),
             })
             .reasons
             .push(reason);
@@ -1040,7 +1052,26 @@ fn sqlite_rebuilds(
             } if converts.contains_key(&(table.clone(), after.name.clone())) => {
                 need(table, format!("convert column `{}`", after.name));
                 let conversion = &converts[&(table.clone(), after.name.clone())];
-                copies.push((table.clone(), after.name.clone(), conversion.clone()));
+                // SQLite computes a decimal as a float (19.99 * 100 is 1998.9999999999998): an
+                // integer column takes the conversion rounded, once its check has made sure
+                // that only float noise is rounded away.
+                let value = if after.ty.is_integer() {
+                    format!("CAST(ROUND(({conversion})) AS INTEGER)")
+                } else {
+                    conversion.clone()
+                };
+                copies.push((table.clone(), after.name.clone(), value));
+                if let Some(fit) = fit::fit_into(&after.ty, Backend::Sqlite) {
+                    checks.push((
+                        table.clone(),
+                        Op::RequireFit {
+                            table: table.clone(),
+                            column: after.name.clone(),
+                            fit,
+                            conversion: Some(conversion.clone()),
+                        },
+                    ));
+                }
             }
             Change::AlterColumn {
                 table,
@@ -1090,6 +1121,11 @@ fn sqlite_rebuilds(
     for (table, column, value) in copies {
         if let Some(rebuild) = rebuilds.get_mut(&table) {
             rebuild.backfills.push((column, value));
+        }
+    }
+    for (table, check) in checks {
+        if let Some(rebuild) = rebuilds.get_mut(&table) {
+            rebuild.checks.push(check);
         }
     }
     // Column renames that run after the rebuild (`down` undoes renames last): the rebuilt
@@ -1171,7 +1207,11 @@ fn rebuild_steps(rebuilds: &BTreeMap<String, Rebuild>, to: &Schema) -> Vec<Step>
                 shadow: shadow.clone(),
                 conversion: table.conversions.get(shadow).map(|c| c.up.clone()),
             });
-            let sqlite = std::iter::once(Op::RebuildTable { table: table.clone(), backfills: rebuild.backfills.clone() })
+            let sqlite = rebuild
+                .checks
+                .iter()
+                .cloned()
+                .chain(std::iter::once(Op::RebuildTable { table: table.clone(), backfills: rebuild.backfills.clone() }))
                 .chain(syncs)
                 .collect();
             Some(Step {
