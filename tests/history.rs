@@ -134,10 +134,13 @@ async fn an_edited_or_reordered_history_stops_up_until_accepted() {
         );
         assert!(!stderr.contains(STEP_0), "a comment counted: {stderr}");
         let status = fixture::run_migrator(&after, &url, &["status"]);
+        let shown = String::from_utf8_lossy(&status.stderr);
         assert!(
-            String::from_utf8_lossy(&status.stderr)
-                .contains(&format!("warning: `{STEP_1}` was edited")),
-            "{backend:?}"
+            shown.contains(&format!("warning: `{STEP_1}` was edited"))
+                && shown.contains(&format!(
+                    "warning: `{LATE}` is registered before `{STEP_1}`"
+                )),
+            "{backend:?}: {shown}"
         );
 
         let accepted = fixture::run_migrator(

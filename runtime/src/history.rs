@@ -241,18 +241,27 @@ pub async fn check(
              kept them (table {TABLE})"
         );
     }
-    // A pending migration registered before the last applied one.
-    if let Some(last_applied) = current.iter().rposition(|m| applied.contains(&m.name)) {
-        for migration in &current[..last_applied] {
-            if !applied.contains(&migration.name) && !accepted.contains(&migration.name) {
-                problems.push(Problem::Reordered {
-                    name: migration.name.clone(),
-                    applied: current[last_applied].name.clone(),
-                });
-            }
-        }
-    }
+    problems.extend(
+        reordered(current, &applied)
+            .into_iter()
+            .filter(|p| !matches!(p, Problem::Reordered { name, .. } if accepted.contains(name))),
+    );
     Ok(problems)
+}
+
+/// The pending migrations registered before the last applied one.
+fn reordered(current: &[Current], applied: &[String]) -> Vec<Problem> {
+    let Some(last_applied) = current.iter().rposition(|m| applied.contains(&m.name)) else {
+        return Vec::new();
+    };
+    current[..last_applied]
+        .iter()
+        .filter(|m| !applied.contains(&m.name))
+        .map(|m| Problem::Reordered {
+            name: m.name.clone(),
+            applied: current[last_applied].name.clone(),
+        })
+        .collect()
 }
 
 /// After `up` or `down`: records the migrations applied since, and forgets those rolled back.
@@ -487,7 +496,8 @@ pub async fn adopt_squashes(db: &DatabaseConnection, current: &[Current]) -> Res
     Ok(())
 }
 
-/// `status`: the applied migrations that changed since, without writing anything.
+/// `status`: the applied migrations that changed since, and the pending ones registered below
+/// the history, without writing anything.
 pub async fn edited(db: &DatabaseConnection, current: &[Current]) -> Result<Vec<Problem>, DbErr> {
     let applied = applied(db).await?;
     let Ok(recorded) = recorded(db).await else {
@@ -506,6 +516,7 @@ pub async fn edited(db: &DatabaseConnection, current: &[Current]) -> Result<Vec<
             });
         }
     }
+    problems.extend(reordered(current, &applied));
     Ok(problems)
 }
 
