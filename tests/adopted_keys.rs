@@ -8,7 +8,6 @@ mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
-use sea_orm::{ConnectionTrait, Database, Statement};
 use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::entities;
@@ -67,10 +66,8 @@ app!(
 );
 
 async fn foreign_keys_of_child(url: &str) -> i64 {
-    let db = Database::connect(url).await.unwrap();
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
+    let sql = match Backend::from_url(url) {
+        Some(Backend::Postgres) => {
             "SELECT COUNT(*) AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = 'child'::regclass"
         }
         _ => {
@@ -78,13 +75,7 @@ async fn foreign_keys_of_child(url: &str) -> i64 {
              WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'child'"
         }
     };
-    let row = db
-        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap();
-    db.close().await.ok();
-    row.try_get::<i64>("", "n").unwrap()
+    fixture::count(url, sql).await
 }
 
 fn hand_made_key(backend: Backend, on_delete: &str) -> String {

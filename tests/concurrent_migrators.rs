@@ -8,7 +8,6 @@ mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
-use sea_orm::{ConnectionTrait, Database, Statement};
 use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::entities;
@@ -104,17 +103,7 @@ impl MigrationTrait for Migration {
 }
 
 async fn body_runs(url: &str) -> i64 {
-    let db = Database::connect(url).await.unwrap();
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM body_runs".to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    db.close().await.ok();
-    row.try_get::<i64>("", "n").unwrap()
+    fixture::count(url, "SELECT COUNT(*) AS n FROM body_runs").await
 }
 
 #[tokio::test]

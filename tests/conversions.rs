@@ -424,19 +424,9 @@ async fn the_readme_example_in_one_transaction_on_every_backend() {
             "{backend:?}"
         );
         if backend == Backend::Sqlite {
-            let db = Database::connect(&url).await.unwrap();
-            let row = db
-                .query_one_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    "SELECT COUNT(*) AS n FROM item WHERE typeof(price_cents) = 'integer' \
-                     AND price_cents IN (1999, 7)"
-                        .to_owned(),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(row.try_get::<i64>("", "n").unwrap(), 2);
-            db.close().await.ok();
+            let integers = "SELECT COUNT(*) AS n FROM item WHERE typeof(price_cents) = 'integer' \
+                            AND price_cents IN (1999, 7)";
+            assert_eq!(fixture::count(&url, integers).await, 2);
         }
         fixture::migrate(&binary, &url, &["down", "-n", "1"]);
         assert_eq!(

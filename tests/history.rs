@@ -8,7 +8,6 @@ mod fixture;
 #[path = "common/servers.rs"]
 mod servers;
 
-use sea_orm::{ConnectionTrait, Database, Statement};
 use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::entities;
@@ -45,17 +44,7 @@ const STEP_1: &str = "m20260101_000100_step_1";
 const LATE: &str = "m20260101_000200_from_another_branch";
 
 async fn checksums(url: &str) -> i64 {
-    let db = Database::connect(url).await.unwrap();
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM tidemark_migrations".to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    db.close().await.ok();
-    row.try_get::<i64>("", "n").unwrap()
+    fixture::count(url, "SELECT COUNT(*) AS n FROM tidemark_migrations").await
 }
 
 /// Edits the workspace as a careless merge would: a comment in `STEP_0` (harmless), a

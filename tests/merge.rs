@@ -6,53 +6,15 @@
 
 #[path = "common/fixture.rs"]
 mod fixture;
+#[macro_use]
+#[path = "common/tables.rs"]
+mod tables;
 
 use std::path::Path;
 use std::process::Command;
 use tidemark::entities;
 use tidemark::generate::{self, NoTerminal, Outcome};
 use tidemark::workspace::Workspace;
-
-macro_rules! tables {
-    ($version:ident, item: { $($item:tt)* } $(, tag: { $($tag:tt)* })?) => {
-        mod $version {
-            pub mod item {
-                use sea_orm::entity::prelude::*;
-
-                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-                #[sea_orm(table_name = "item")]
-                pub struct Model {
-                    #[sea_orm(primary_key)]
-                    pub id: i32,
-                    $($item)*
-                }
-
-                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-                pub enum Relation {}
-
-                impl ActiveModelBehavior for ActiveModel {}
-            }
-            $(
-            pub mod tag {
-                use sea_orm::entity::prelude::*;
-
-                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-                #[sea_orm(table_name = "tag")]
-                pub struct Model {
-                    #[sea_orm(primary_key)]
-                    pub id: i32,
-                    $($tag)*
-                }
-
-                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-                pub enum Relation {}
-
-                impl ActiveModelBehavior for ActiveModel {}
-            }
-            )?
-        }
-    };
-}
 
 tables!(base, item: {});
 tables!(ours, item: { pub note: Option<String>, });

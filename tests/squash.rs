@@ -4,6 +4,9 @@
 
 #[path = "common/fixture.rs"]
 mod fixture;
+#[macro_use]
+#[path = "common/tables.rs"]
+mod tables;
 #[path = "common/servers.rs"]
 mod servers;
 
@@ -11,47 +14,6 @@ use servers::{TestDatabase, exec_at as exec};
 use tidemark::backend::Backend;
 use tidemark::entities;
 use tidemark::generate::{self, NoTerminal};
-
-macro_rules! tables {
-    ($version:ident, item: { $($item:tt)* } $(, tag: { $($tag:tt)* })?) => {
-        mod $version {
-            pub mod item {
-                use sea_orm::entity::prelude::*;
-
-                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-                #[sea_orm(table_name = "item")]
-                pub struct Model {
-                    #[sea_orm(primary_key)]
-                    pub id: i32,
-                    $($item)*
-                }
-
-                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-                pub enum Relation {}
-
-                impl ActiveModelBehavior for ActiveModel {}
-            }
-            $(
-            pub mod tag {
-                use sea_orm::entity::prelude::*;
-
-                #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-                #[sea_orm(table_name = "tag")]
-                pub struct Model {
-                    #[sea_orm(primary_key)]
-                    pub id: i32,
-                    $($tag)*
-                }
-
-                #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-                pub enum Relation {}
-
-                impl ActiveModelBehavior for ActiveModel {}
-            }
-            )?
-        }
-    };
-}
 
 tables!(v1, item: {});
 tables!(v2, item: { pub note: Option<String>, });

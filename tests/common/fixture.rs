@@ -214,3 +214,20 @@ pub fn rehash(ws: &Workspace) {
     let sum = tidemark::integrity::compute(ws, &registered).unwrap();
     std::fs::write(tidemark::integrity::path(ws), sum.render()).unwrap();
 }
+
+/// The number `sql` (a `SELECT COUNT(*) AS n ...`) gives on the database at `url`.
+#[allow(dead_code)] // not every test binary counts rows
+pub async fn count(url: &str, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    db.close().await.ok();
+    row.try_get::<i64>("", "n").unwrap()
+}
