@@ -153,32 +153,56 @@ async fn recorded(db: &DatabaseConnection) -> Result<BTreeMap<String, (String, S
 }
 
 async fn record(db: &DatabaseConnection, migration: &Current) -> Result<(), DbErr> {
+    forget(db, &migration.name).await?;
+    execute(
+        db,
+        "INSERT INTO {TABLE} (version, checksum, statements) VALUES ($1, $2, $3)",
+        vec![
+            migration.name.clone().into(),
+            migration.checksum.clone().into(),
+            migration.statements.clone().into(),
+        ],
+    )
+    .await
+}
+
+/// Runs `sql`, written with PostgreSQL's `$n` placeholders and `{TABLE}` for tidemark's
+/// table, on the connection's backend.
+async fn execute(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<sea_orm_migration::sea_orm::Value>,
+) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let (v, c, s) = (
-        migration.name.clone(),
-        migration.checksum.clone(),
-        migration.statements.clone(),
-    );
-    let delete = Statement::from_sql_and_values(
-        backend,
-        format!(
-            "DELETE FROM {TABLE} WHERE version = {}",
-            placeholder(backend, 1)
-        ),
-        [v.clone().into()],
-    );
-    db.execute_raw(delete).await?;
-    let insert = Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO {TABLE} (version, checksum, statements) VALUES ({}, {}, {})",
-            placeholder(backend, 1),
-            placeholder(backend, 2),
-            placeholder(backend, 3)
-        ),
-        [v.into(), c.into(), s.into()],
-    );
-    db.execute_raw(insert).await.map(drop)
+    let mut sql = sql.replace("{TABLE}", TABLE);
+    if backend != DbBackend::Postgres {
+        for n in (1..=values.len()).rev() {
+            sql = sql.replace(&format!("${n}"), "?");
+        }
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(drop)
+}
+
+/// Records `name` as applied at `applied_at` (Unix seconds) in sea-orm-migration's history.
+async fn mark_applied(db: &DatabaseConnection, name: &str, applied_at: i64) -> Result<(), DbErr> {
+    execute(
+        db,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)",
+        vec![name.to_owned().into(), applied_at.into()],
+    )
+    .await
+}
+
+/// Takes `name` out of sea-orm-migration's history.
+async fn unmark(db: &DatabaseConnection, name: &str) -> Result<(), DbErr> {
+    execute(
+        db,
+        "DELETE FROM seaql_migrations WHERE version = $1",
+        vec![name.to_owned().into()],
+    )
+    .await
 }
 
 fn placeholder(backend: DbBackend, n: usize) -> String {
@@ -275,7 +299,6 @@ pub async fn settle(db: &DatabaseConnection, current: &[Current]) -> Result<(), 
             record(db, migration).await?;
         }
     }
-    let backend = db.get_database_backend();
     for name in recorded.keys().filter(|name| !applied.contains(name)) {
         forget(db, name).await?;
     }
@@ -290,22 +313,16 @@ pub async fn settle(db: &DatabaseConnection, current: &[Current]) -> Result<(), 
             record(db, migration).await?;
         }
     }
-    let _ = backend;
     Ok(())
 }
 
 async fn forget(db: &DatabaseConnection, name: &str) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        format!(
-            "DELETE FROM {TABLE} WHERE version = {}",
-            placeholder(backend, 1)
-        ),
-        [name.to_owned().into()],
-    ))
+    execute(
+        db,
+        "DELETE FROM {TABLE} WHERE version = $1",
+        vec![name.to_owned().into()],
+    )
     .await
-    .map(drop)
 }
 
 /// The migrations recorded as failed, with what was known when they stopped.
@@ -343,24 +360,17 @@ pub async fn record_failure(
         return Ok(None);
     };
     forget(db, &migration.name).await?;
-    let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO {TABLE} (version, checksum, statements, state, detail) \
-             VALUES ({}, {}, {}, 'failed', {})",
-            placeholder(backend, 1),
-            placeholder(backend, 2),
-            placeholder(backend, 3),
-            placeholder(backend, 4)
-        ),
-        [
+    execute(
+        db,
+        "INSERT INTO {TABLE} (version, checksum, statements, state, detail) \
+         VALUES ($1, $2, $3, 'failed', $4)",
+        vec![
             migration.name.clone().into(),
             migration.checksum.clone().into(),
             migration.statements.clone().into(),
             detail.to_owned().into(),
         ],
-    ))
+    )
     .await?;
     Ok(Some(migration.name.clone()))
 }
@@ -379,7 +389,6 @@ pub async fn resolve(
             "`{name}` is not a migration of this crate; `status` lists them"
         )));
     };
-    let backend = db.get_database_backend();
     let was_applied = applied(db).await?.contains(&migration.name);
     let was_failed = failed(db).await?.contains_key(name);
     forget(db, name).await?;
@@ -388,16 +397,7 @@ pub async fn resolve(
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "INSERT INTO seaql_migrations (version, applied_at) VALUES ({}, {})",
-                    placeholder(backend, 1),
-                    placeholder(backend, 2)
-                ),
-                [name.to_owned().into(), now.into()],
-            ))
-            .await?;
+            mark_applied(db, name, now).await?;
         }
         record(db, migration).await?;
         Ok(format!(
@@ -405,15 +405,7 @@ pub async fn resolve(
             if was_failed { " (it had failed)" } else { "" }
         ))
     } else {
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "DELETE FROM seaql_migrations WHERE version = {}",
-                placeholder(backend, 1)
-            ),
-            [name.to_owned().into()],
-        ))
-        .await?;
+        unmark(db, name).await?;
         Ok(format!(
             "recorded `{name}` as not applied{}: `up` runs it again",
             if was_failed { " (it had failed)" } else { "" }
@@ -463,28 +455,11 @@ pub async fn adopt_squashes(db: &DatabaseConnection, current: &[Current]) -> Res
             .await?
             .and_then(|row| row.try_get_by_index::<Option<i64>>(0).ok().flatten())
             .unwrap_or(0);
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "DELETE FROM seaql_migrations WHERE version IN ({})",
-                list.join(", ")
-            ),
-            values,
-        ))
-        .await?;
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "INSERT INTO seaql_migrations (version, applied_at) VALUES ({}, {})",
-                placeholder(backend, 1),
-                placeholder(backend, 2)
-            ),
-            [squash.name.clone().into(), latest.into()],
-        ))
-        .await?;
         for name in &replaced {
+            unmark(db, name).await?;
             forget(db, name).await?;
         }
+        mark_applied(db, &squash.name, latest).await?;
         record(db, squash).await?;
         eprintln!(
             "tidemark: this database applied the {} migrations `{}` replaces: recorded it as \
