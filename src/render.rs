@@ -33,20 +33,9 @@ pub fn render_migration(
     let mut idens = Idens::default();
     let online = plan.runs_outside_transaction();
     idens.set_enums(new);
-    let atomic = |body: TokenStream| {
-        if !online || body.to_string() == quote!(Ok(())).to_string() {
-            return body;
-        }
-        quote! {
-            tidemark_runtime::atomic_where_possible(manager, |manager| {
-                Box::pin(async move { #body })
-            })
-            .await
-        }
-    };
-    let up = atomic(render_body(&plan.up, &mut idens, online));
+    let up = render_changes(&plan.up, &mut idens);
     idens.set_enums(old);
-    let down = atomic(render_body(&plan.down, &mut idens, online));
+    let down = render_changes(&plan.down, &mut idens);
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -74,36 +63,33 @@ pub fn render_migration(
             .iter()
             .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
     );
-    // Every statement runs in the entities' PostgreSQL schema, if they name one.
-    let use_schema = new
-        .pg_schema
-        .as_deref()
-        .map(|schema| quote!(tidemark_runtime::postgres::use_schema(manager, #schema).await?;));
-    // A direction with nothing to do leaves its manager unused.
-    let manager_param = |steps: &[Step]| {
-        let name = if steps.is_empty() && use_schema.is_none() {
-            "_manager"
+    let runner = |changes: &[TokenStream]| -> (Ident, TokenStream) {
+        if changes.is_empty() {
+            return (Ident::new("_manager", Span::call_site()), quote!(Ok(())));
+        }
+        let online = if naive {
+            quote!(Online::plain(manager))
         } else {
-            "manager"
+            quote!(Online::new(manager))
         };
-        Ident::new(name, Span::call_site())
+        // Every statement runs in the entities' PostgreSQL schema, if they name one.
+        let schema = new.pg_schema.as_deref().map(|s| quote!(.in_schema(#s)));
+        let body = quote!(#online #schema .run([#(#changes),*]).await);
+        (Ident::new("manager", Span::call_site()), body)
     };
-    let (up_manager, down_manager) = (manager_param(&plan.up), manager_param(&plan.down));
+    let (up_manager, up) = runner(&up);
+    let (down_manager, down) = runner(&down);
     let enums = idens.render();
     let use_transaction = if online {
         quote! {
-            /// Outside a transaction on PostgreSQL: concurrent index builds cannot run in one,
-            /// and batched backfills commit batch by batch. Every other step runs in a short
-            /// transaction of its own, and each can run again after a failure. On SQLite the
-            /// whole migration still runs in one transaction (`atomic_where_possible`).
+            /// Outside a transaction: PostgreSQL builds indexes concurrently only outside one.
             fn use_transaction(&self) -> Option<bool> {
                 Some(false)
             }
         }
     } else {
         quote! {
-            /// One transaction per migration on every backend, so that a failure leaves
-            /// nothing half-applied (MySQL commits each DDL statement regardless).
+            /// In one transaction on every backend, recorded in the same one.
             fn use_transaction(&self) -> Option<bool> {
                 Some(true)
             }
@@ -111,7 +97,7 @@ pub fn render_migration(
     };
     let file = quote! {
         use sea_orm_migration::prelude::*;
-        use sea_orm_migration::sea_orm::{DbBackend, Statement};
+        use tidemark_runtime::{Change, Online};
 
         #[derive(DeriveMigrationName)]
         pub struct Migration;
@@ -121,12 +107,10 @@ pub fn render_migration(
             #use_transaction
 
             async fn up(&self, #up_manager: &SchemaManager) -> Result<(), DbErr> {
-                #use_schema
                 #up
             }
 
             async fn down(&self, #down_manager: &SchemaManager) -> Result<(), DbErr> {
-                #use_schema
                 #down
             }
         }
@@ -215,17 +199,22 @@ fn finish(header: &[String], file: TokenStream) -> String {
     format!("{}\n\n{body}", header.join("\n"))
 }
 
-/// Keeps only the imports the steps use (an unused one would warn).
+/// Imports what the changes name besides `Change` and `Online` (an unused import would warn).
 fn uses_backend_check(body: String) -> String {
-    let import = "use sea_orm_migration::sea_orm::{DbBackend, Statement};\n";
-    let branches = body.matches("DbBackend").count() > 1;
-    let raw_sql = body.contains("Statement::from_string");
-    let replacement = match (branches, raw_sql) {
-        (true, true) => import.to_owned(),
-        (true, false) => "use sea_orm_migration::sea_orm::DbBackend;\n".to_owned(),
-        (false, true) => "use sea_orm_migration::sea_orm::Statement;\n".to_owned(),
-        (false, false) => String::new(),
-    };
+    let import = "use tidemark_runtime::{Change, Online};\n";
+    if !body.contains(import) {
+        return body;
+    }
+    let mut names = vec!["Change"];
+    for extra in ["Fit", "Online", "When"] {
+        if extra == "Online" || body.contains(&format!("{extra}::")) {
+            names.push(extra);
+        }
+    }
+    let mut replacement = format!("use tidemark_runtime::{{{}}};\n", names.join(", "));
+    if body.contains("DbBackend::") {
+        replacement = format!("use sea_orm_migration::sea_orm::DbBackend;\n{replacement}");
+    }
     body.replace(import, &replacement)
 }
 
@@ -334,192 +323,176 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn comment(text: &str) -> TokenStream {
-    quote!(tidemark_comment!(#text);)
-}
-
-/// The body of `up` or `down`. A transactional migration runs as one unit under a short lock
-/// timeout, retried whole (`tidemark_runtime::locked`); an online one runs each step as a
-/// unit of its own, and the steps that manage their own transactions on their own.
-fn render_body(steps: &[Step], idens: &mut Idens, online: bool) -> TokenStream {
-    let branches = steps.iter().any(|s| {
-        backend_groups(s).len() > 1 || backend_groups(s).first().is_some_and(|(b, _)| b.len() < 3)
-    });
-    let steps = render_steps(steps, idens, online);
-    if steps.is_empty() {
-        return quote!(Ok(()));
-    }
-    if !online {
-        return locked_unit(steps, false);
-    }
-    let backend = branches.then(|| quote!(let backend = manager.get_database_backend();));
-    quote!(#backend #steps Ok(()))
-}
-
-fn render_steps(steps: &[Step], idens: &mut Idens, online: bool) -> TokenStream {
-    let mut out = TokenStream::new();
+/// A direction's changes as `Change` expressions, one per planned change. A step whose
+/// backends run the same changes (the runtime picks each backend's form) is written once;
+/// where they differ, each backend's changes carry `.only_on`/`.except_on`.
+fn render_changes(steps: &[Step], idens: &mut Idens) -> Vec<TokenStream> {
+    let mut out = Vec::new();
     for step in steps {
-        let groups = backend_groups(step);
-        if groups.is_empty() {
-            continue;
-        }
-        out.extend(comment(&step.summary));
-        let code = render_groups(&groups, idens, online);
-        match &step.guard {
-            None => out.extend(code),
-            Some(guard) => {
-                let check = match guard {
-                    Guard::TableExists(t, _) => quote!(manager.has_table(#t).await?),
-                    Guard::ColumnExists(t, c, _) => quote!(manager.has_column(#t, #c).await?),
-                    Guard::IndexExists(t, i, _) => quote!(manager.has_index(#t, #i).await?),
-                };
-                let wanted = match guard {
-                    Guard::TableExists(_, w)
-                    | Guard::ColumnExists(_, _, w)
-                    | Guard::IndexExists(_, _, w) => *w,
-                };
-                let condition = if wanted { check } else { quote!(!#check) };
-                out.extend(quote!(if #condition { #code }));
+        let guard = step.guard.as_ref().map(|g| guard_tokens(g, idens));
+        for (backends, op) in merged(backend_groups(step)) {
+            let only = only_tokens(&backends);
+            for change in render_change(&op, idens) {
+                out.push(quote!(#change #only #guard));
             }
         }
     }
     out
 }
 
-fn render_groups(groups: &[(Vec<Backend>, &[Op])], idens: &mut Idens, online: bool) -> TokenStream {
-    if groups.len() == 1 && groups[0].0.len() == 3 {
-        return render_ops(groups[0].1, idens, online);
-    }
-    let covers_all = groups.iter().map(|(b, _)| b.len()).sum::<usize>() == 3;
-    let mut chain = TokenStream::new();
-    for (i, (backends, ops)) in groups.iter().enumerate() {
-        let body = render_ops(ops, idens, online);
-        let last = i + 1 == groups.len();
-        if i > 0 && last && covers_all {
-            chain.extend(quote!(else { #body }));
-        } else {
-            let condition = condition(backends);
-            if i > 0 {
-                chain.extend(quote!(else));
+fn guard_tokens(guard: &Guard, idens: &mut Idens) -> TokenStream {
+    let condition = match guard {
+        Guard::TableExists(t, wanted) => {
+            let t = idens.table(t);
+            if *wanted {
+                quote!(When::table_exists(#t))
+            } else {
+                quote!(When::table_missing(#t))
             }
-            chain.extend(quote!(if #condition { #body }));
         }
-    }
-    chain
-}
-
-/// In an online migration, consecutive ops that can run in a transaction become one unit
-/// under `tidemark_runtime::locked`; the others manage their own transactions.
-fn render_ops(ops: &[Op], idens: &mut Idens, online: bool) -> TokenStream {
-    if !online {
-        return ops.iter().map(|op| render_op(op, idens)).collect();
-    }
-    let mut out = TokenStream::new();
-    let mut unit = TokenStream::new();
-    for op in ops {
-        if op.runs_outside_transaction() {
-            out.extend(locked_unit(std::mem::take(&mut unit), true));
-            out.extend(render_op(op, idens));
-        } else {
-            let code = render_op(op, idens);
-            unit.extend(match resumable(op) {
-                Some(leaves) => quote! {
-                    if tidemark_runtime::resume::needed(manager, tidemark_runtime::resume::Leaves::#leaves).await? {
-                        #code
-                    }
-                },
-                None => code,
-            });
+        Guard::ColumnExists(t, c, wanted) => {
+            let (t, c) = (idens.table(t), idens.column(t, c));
+            if *wanted {
+                quote!(When::column_exists(#t, #c))
+            } else {
+                quote!(When::column_missing(#t, #c))
+            }
         }
-    }
-    out.extend(locked_unit(unit, true));
-    out
-}
-
-/// `body` as one unit under `tidemark_runtime::locked`: in a (sub)transaction with a short
-/// lock timeout, retried whole when a lock is busy. The closure has SeaORM's `transaction`
-/// shape, so the unit's future is `Send` as `async_trait` requires.
-fn locked_unit(body: TokenStream, in_statement: bool) -> TokenStream {
-    if body.is_empty() {
-        return body;
-    }
-    let backend =
-        uses_ident(&body, "backend").then(|| quote!(let backend = manager.get_database_backend();));
-    let call = quote! {
-        tidemark_runtime::locked(manager, |manager| {
-            Box::pin(async move {
-                #backend
-                #body
-                Ok(())
-            })
-        })
-        .await
+        Guard::IndexExists(t, i, wanted) => {
+            let t = idens.table(t);
+            if *wanted {
+                quote!(When::index_exists(#t, #i))
+            } else {
+                quote!(When::index_missing(#t, #i))
+            }
+        }
     };
-    if in_statement { quote!(#call?;) } else { call }
+    quote!(.when(#condition))
 }
 
-/// In a migration outside a transaction, the state a plain step leaves, so that a re-run
-/// after a failure skips it when it is done.
-fn resumable(op: &Op) -> Option<TokenStream> {
-    Some(match op {
-        Op::MysqlOnline(inner) => return resumable(inner),
-        Op::CreateTable { table, .. } => {
-            let t = &table.name;
-            quote!(Table(#t))
+fn only_tokens(backends: &[Backend]) -> TokenStream {
+    match backends {
+        [one] => {
+            let b = backend_ident(*one);
+            quote!(.only_on(#b))
         }
-        Op::DropTable(t) => quote!(NoTable(#t)),
-        Op::RenameTable { to, .. } => quote!(Table(#to)),
-        Op::AddColumn { table, column } => {
-            let c = &column.name;
-            quote!(Column(#table, #c))
+        [_, _] => {
+            let other = Backend::ALL
+                .into_iter()
+                .find(|b| !backends.contains(b))
+                .expect("a two-backend group leaves one out");
+            let b = backend_ident(other);
+            quote!(.except_on(#b))
         }
-        Op::DropColumn { table, column } => quote!(NoColumn(#table, #column)),
-        Op::RenameColumn { table, to, .. } => quote!(Column(#table, #to)),
-        Op::CreateIndex { table, index } => {
-            let i = &index.name;
-            quote!(Index(#table, #i))
-        }
-        Op::DropIndex { table, name } => quote!(NoIndex(#table, #name)),
-        Op::AddForeignKey { table, foreign_key } => {
-            let n = &foreign_key.name;
-            quote!(ForeignKey(#table, #n))
-        }
-        Op::DropForeignKey { table, name } => quote!(NoForeignKey(#table, #name)),
-        Op::CreateEnumType(e) => {
-            let n = &e.name;
-            quote!(Type(#n))
-        }
-        Op::DropEnumType(name) => quote!(NoType(#name)),
-        // The swap is done once the shadow is gone; undone once it is back.
-        Op::SwapIn { table, shadow, .. } => quote!(NoColumn(#table, #shadow)),
-        Op::SwapOut { table, shadow, .. } => quote!(Column(#table, #shadow)),
-        // Done once the table no longer goes by that name; undone once it does again.
-        Op::ViewToTable { table, .. } => quote!(NoTable(#table)),
-        Op::TableToView { table, .. } => quote!(Table(#table)),
-        _ => return None,
-    })
+        _ => TokenStream::new(),
+    }
 }
 
-fn uses_ident(tokens: &TokenStream, name: &str) -> bool {
-    tokens.clone().into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == name,
-        proc_macro2::TokenTree::Group(g) => uses_ident(&g.stream(), name),
+/// The runtime's name of a planned op: the online forms the planner spells out per backend
+/// (`CREATE INDEX CONCURRENTLY`, InnoDB's online clauses, `NOT VALID`) are what
+/// `tidemark_runtime::Online` does by itself on a table that holds rows.
+fn logical(op: &Op) -> Op {
+    match op {
+        Op::MysqlOnline(inner) => logical(inner),
+        Op::CreateIndexConcurrently { table, index } => Op::CreateIndex {
+            table: table.clone(),
+            index: index.clone(),
+        },
+        Op::DropIndexConcurrently { table, name } => Op::DropIndex {
+            table: table.clone(),
+            name: name.clone(),
+        },
+        Op::AddUniqueConcurrently {
+            table,
+            name,
+            columns,
+        } => Op::AddUniqueConstraint {
+            table: table.clone(),
+            name: name.clone(),
+            columns: columns.clone(),
+        },
+        Op::AddForeignKeyNotValid { table, foreign_key } => Op::AddForeignKey {
+            table: table.clone(),
+            foreign_key: foreign_key.clone(),
+        },
+        Op::DropForeignKeyAndIndex { table, name } => Op::DropForeignKey {
+            table: table.clone(),
+            name: name.clone(),
+        },
+        Op::Backfill {
+            table,
+            column,
+            expr,
+        } => Op::BatchedBackfill {
+            table: table.clone(),
+            column: column.clone(),
+            expr: expr.clone(),
+            integer_key: None,
+        },
+        other => other.clone(),
+    }
+}
+
+/// Whether the runtime does nothing for `op` on `backend`, so that a backend the planner gives
+/// no statements for it can share the change with the others.
+fn inert_on(op: &Op, backend: Backend) -> bool {
+    match op {
+        Op::CreateEnumType(_) | Op::AddEnumValue { .. } | Op::DropEnumType(_) => {
+            backend != Backend::Postgres
+        }
+        Op::AddForeignKey { .. } | Op::DropForeignKey { .. } => backend == Backend::Sqlite,
+        Op::KeepKeyIndex { .. } => backend != Backend::Mysql,
         _ => false,
-    })
+    }
 }
 
-/// Backends grouped by identical statements, empty groups dropped, in a fixed order.
-fn backend_groups(step: &Step) -> Vec<(Vec<Backend>, &[Op])> {
-    let mut groups: Vec<(Vec<Backend>, &[Op])> = Vec::new();
-    for backend in Backend::ALL {
-        let ops = step.ops(backend);
-        match groups.iter_mut().find(|(_, existing)| *existing == ops) {
-            Some((members, _)) => members.push(backend),
-            None => groups.push((vec![backend], ops)),
+/// Backends grouped by the same changes, empty groups dropped, in a fixed order.
+fn backend_groups(step: &Step) -> Vec<(Vec<Backend>, Vec<Op>)> {
+    let lists: Vec<(Backend, Vec<Op>)> = Backend::ALL
+        .into_iter()
+        .map(|b| (b, step.ops(b).iter().map(logical).collect()))
+        .collect();
+    let mut groups: Vec<(Vec<Backend>, Vec<Op>)> = Vec::new();
+    for (backend, ops) in &lists {
+        // Nothing to do here, and the others' changes do nothing here either: share them.
+        let ops = if ops.is_empty() {
+            lists
+                .iter()
+                .map(|(_, other)| other)
+                .find(|other| !other.is_empty() && other.iter().all(|op| inert_on(op, *backend)))
+                .unwrap_or(ops)
+        } else {
+            ops
+        };
+        match groups.iter_mut().find(|(_, existing)| existing == ops) {
+            Some((members, _)) => members.push(*backend),
+            None => groups.push((vec![*backend], ops.clone())),
         }
     }
     groups.retain(|(_, ops)| !ops.is_empty());
     groups
+}
+
+/// The groups' changes in one list, each with the backends it runs on: a change that starts
+/// several groups' remaining lists is written once for all of them. Each backend's changes
+/// keep their order.
+fn merged(mut groups: Vec<(Vec<Backend>, Vec<Op>)>) -> Vec<(Vec<Backend>, Op)> {
+    let mut out = Vec::new();
+    for (_, ops) in &mut groups {
+        ops.reverse();
+    }
+    while let Some(first) = groups.iter().find_map(|(_, ops)| ops.last().cloned()) {
+        let mut backends = Vec::new();
+        for (members, ops) in &mut groups {
+            if ops.last() == Some(&first) {
+                ops.pop();
+                backends.extend(members.iter().copied());
+            }
+        }
+        backends.sort_by_key(|b| Backend::ALL.iter().position(|a| a == b));
+        out.push((backends, first));
+    }
+    out
 }
 
 fn backend_ident(backend: Backend) -> TokenStream {
@@ -530,34 +503,25 @@ fn backend_ident(backend: Backend) -> TokenStream {
     }
 }
 
-fn condition(backends: &[Backend]) -> TokenStream {
-    match backends {
-        [one] => {
-            let b = backend_ident(*one);
-            quote!(backend == #b)
-        }
-        _ => {
-            let other = Backend::ALL
-                .into_iter()
-                .find(|b| !backends.contains(b))
-                .expect("a two-backend group leaves one out");
-            let b = backend_ident(other);
-            quote!(backend != #b)
-        }
-    }
+fn names(table: &str, columns: &[String], idens: &mut Idens) -> TokenStream {
+    let columns = columns.iter().map(|c| idens.column(table, c));
+    quote!([#(#columns),*])
 }
 
-fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
-    match op {
+/// The `Change` expressions of one op (an op changing several parts of a column gives one
+/// per part).
+fn render_change(op: &Op, idens: &mut Idens) -> Vec<TokenStream> {
+    vec![match op {
         Op::KeepKeyIndex {
             table,
             key,
             columns,
             dropping,
-        } => quote! {
-            tidemark_runtime::mysql::keep_key_index(manager, #table, #key, &[#(#columns),*], #dropping)
-                .await?;
-        },
+        } => {
+            let cols = names(table, columns, idens);
+            let t = idens.table(table);
+            quote!(Change::keep_key_index(#t, #key, #cols, #dropping))
+        }
         Op::RequireParents {
             table,
             columns,
@@ -565,51 +529,38 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             parent_columns,
             parent_is_new,
             nulls_are_filled,
-        } => quote! {
-            tidemark_runtime::references::require_parents(
-                manager,
-                tidemark_runtime::references::References {
-                    table: #table,
-                    columns: &[#(#columns),*],
-                    parent: #parent,
-                    parent_columns: &[#(#parent_columns),*],
-                    parent_is_new: #parent_is_new,
-                    nulls_are_filled: #nulls_are_filled,
-                },
-            )
-            .await?;
-        },
-        Op::RequireFit {
-            table,
-            column,
-            fit,
-            conversion: None,
         } => {
-            let fit = fit_tokens(fit);
-            quote!(tidemark_runtime::fit::require(manager, #table, #column, #fit).await?;)
+            let cols = names(table, columns, idens);
+            let parent_cols = names(parent, parent_columns, idens);
+            let (t, p) = (idens.table(table), idens.table(parent));
+            let new = parent_is_new.then(|| quote!(.parent_is_new()));
+            let filled = nulls_are_filled.then(|| quote!(.nulls_are_filled()));
+            quote!(Change::require_parents(#t, #cols, #p, #parent_cols) #new #filled)
         }
         Op::RequireFit {
             table,
             column,
             fit,
-            conversion: Some(conversion),
+            conversion,
         } => {
             let fit = fit_tokens(fit);
-            quote! {
-                tidemark_runtime::fit::require_converted(manager, #table, #column, #conversion, #fit)
-                    .await?;
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            match conversion {
+                None => quote!(Change::require_fit(#t, #c, #fit)),
+                Some(conversion) => {
+                    quote!(Change::require_converted_fit(#t, #c, #conversion, #fit))
+                }
             }
         }
-        Op::Replaces(replaced) => quote! {
-            tidemark_runtime::squash::replaces(manager, &[#(#replaced),*]).await?;
-        },
+        Op::Replaces(replaced) => quote!(Change::replaces([#(#replaced),*])),
         Op::RequireValues {
             table,
             column,
             values,
-        } => quote! {
-            tidemark_runtime::fit::require_values(manager, #table, #column, &[#(#values),*]).await?;
-        },
+        } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote!(Change::require_values(#t, #c, [#(#values),*]))
+        }
         Op::ConvertColumn {
             table,
             column,
@@ -625,72 +576,48 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
                 ..column.clone()
             };
             let def = column_def(table, &shadow, ColumnUse::Add, idens);
-            let c = &column.name;
-            quote! {
-                tidemark_runtime::shadow::convert_column(manager, #table, #c, #def.to_owned(), #conversion)
-                    .await?;
-            }
+            let (t, c) = (idens.table(table), idens.column(table, &column.name));
+            quote!(Change::convert_column(#t, #c, #def, #conversion))
         }
         Op::CreateEnumType(e) => {
-            let name = &e.name;
-            let values = e.values.iter().map(|v| quote!(Alias::new(#v)));
-            quote! {
-                manager
-                    .create_type(
-                        extension::postgres::Type::create()
-                            .as_enum(Alias::new(#name))
-                            .values([#(#values),*])
-                            .to_owned(),
-                    )
-                    .await?;
-            }
+            let (name, values) = (&e.name, &e.values);
+            quote!(Change::create_enum(#name, [#(#values),*]))
         }
-        Op::AddEnumValue { name, value } => quote! {
-            manager
-                .alter_type(
-                    extension::postgres::Type::alter()
-                        .name(Alias::new(#name))
-                        .add_value(Alias::new(#value))
-                        .to_owned(),
-                )
-                .await?;
-        },
-        Op::DropEnumType(name) => quote! {
-            manager
-                .drop_type(extension::postgres::Type::drop().name(Alias::new(#name)).to_owned())
-                .await?;
-        },
+        Op::AddEnumValue { name, value } => quote!(Change::add_enum_value(#name, #value)),
+        Op::DropEnumType(name) => quote!(Change::drop_enum(#name)),
         Op::CreateTable {
             table,
             skip_foreign_keys,
         } => {
             let stmt = table_create(table, skip_foreign_keys, idens);
-            quote!(manager.create_table(#stmt).await?;)
+            quote!(Change::create_table(#stmt))
         }
         Op::DropTable(name) => {
             let t = idens.table(name);
-            quote!(manager.drop_table(Table::drop().table(#t).to_owned()).await?;)
+            quote!(Change::drop_table(#t))
         }
         Op::RenameTable { from, to } => {
             let (a, b) = (idens.table(from), idens.table(to));
-            quote!(manager.rename_table(Table::rename().table(#a, #b).to_owned()).await?;)
+            quote!(Change::rename_table(#a, #b))
         }
-        Op::AddColumn { .. } | Op::DropColumn { .. } | Op::RenameColumn { .. } => {
-            let stmt = alter_statement(op, idens).expect("an ALTER TABLE op");
-            quote!(manager.alter_table(#stmt).await?;)
+        Op::AddColumn { table, column } => {
+            let def = column_def(table, column, ColumnUse::Add, idens);
+            let t = idens.table(table);
+            quote!(Change::add_column(#t, #def))
         }
-        Op::MysqlOnline(inner) if matches!(inner.as_ref(), Op::AddForeignKey { .. }) => {
-            // Online on MySQL/MariaDB, and kept when the table has the same key already.
-            render_op(inner, idens)
+        Op::DropColumn { table, column } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote!(Change::drop_column(#t, #c))
         }
-        Op::MysqlOnline(inner) => {
-            let stmt = alter_statement(inner, idens)
-                .expect("the planner wraps only statements with a builder");
-            quote!(tidemark_runtime::mysql::online(manager, #stmt).await?;)
+        Op::RenameColumn { table, from, to } => {
+            let t = idens.table(table);
+            let (a, b) = (idens.column(table, from), idens.column(table, to));
+            quote!(Change::rename_column(#t, #a, #b))
         }
-        Op::ModifyColumn { .. } => {
-            let stmt = alter_statement(op, idens).expect("an ALTER TABLE op");
-            quote!(manager.alter_table(#stmt).await?;)
+        Op::ModifyColumn { table, column } => {
+            let def = column_def(table, column, ColumnUse::Modify, idens);
+            let t = idens.table(table);
+            quote!(Change::modify_column(#t, #def))
         }
         Op::AlterColumnParts {
             table,
@@ -700,117 +627,37 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             default,
             using,
             ..
-        } => {
+        } => return alter_column_parts(table, column, *ty, *nullable, *default, using, idens),
+        Op::CreateIndex { table, index } => {
+            let stmt = index_create(table, index, idens);
+            quote!(Change::create_index(#stmt))
+        }
+        Op::DropIndex { table, name } => {
             let t = idens.table(table);
-            let c = idens.column(table, &column.name);
-            let mut out = TokenStream::new();
-            if *ty {
-                let def = match &column.ty {
-                    ColumnType::VarBinary(None) => {
-                        quote!(ColumnDef::new_with_type(#c, ColumnType::VarBinary(StringLen::None)))
-                    }
-                    other => {
-                        let ty_call = type_call(other);
-                        quote!(ColumnDef::new(#c) #ty_call)
-                    }
-                };
-                let using = match using {
-                    Some(conversion) => Some(conversion.clone()),
-                    None => pg_using(&column.name, &column.ty),
-                };
-                let def = match using {
-                    Some(using) => quote!(#def.using(Expr::cust(#using))),
-                    None => def,
-                };
-                out.extend(quote! {
-                    manager
-                        .alter_table(Table::alter().table(#t).modify_column(#def).to_owned())
-                        .await?;
-                });
-            }
-            if *nullable {
-                let null = if column.nullable {
-                    quote!(.null())
-                } else {
-                    quote!(.not_null())
-                };
-                out.extend(quote! {
-                    manager
-                        .alter_table(Table::alter().table(#t).modify_column(ColumnDef::new(#c) #null).to_owned())
-                        .await?;
-                });
-            }
-            if *default && let Some(d) = &column.default {
-                let d = default_tokens(d);
-                out.extend(quote! {
-                    manager
-                        .alter_table(Table::alter().table(#t).modify_column(ColumnDef::new(#c).default(#d)).to_owned())
-                        .await?;
-                });
-            }
-            out
-        }
-        Op::CreateIndex { .. } => {
-            let stmt = alter_statement(op, idens).expect("an index op");
-            quote!(manager.create_index(#stmt).await?;)
-        }
-        Op::DropIndex { .. } => {
-            let stmt = alter_statement(op, idens).expect("an index op");
-            quote!(manager.drop_index(#stmt).await?;)
+            quote!(Change::drop_index(#t, #name))
         }
         Op::AddForeignKey { table, foreign_key } => {
             let fk = foreign_key_create(table, foreign_key, idens);
-            quote!(tidemark_runtime::adopt::add_foreign_key(manager, #fk.to_owned()).await?;)
+            quote!(Change::add_foreign_key(#fk))
         }
         Op::DropForeignKey { table, name } => {
-            quote!(tidemark_runtime::adopt::drop_foreign_key(manager, #table, #name).await?;)
+            let t = idens.table(table);
+            quote!(Change::drop_foreign_key(#t, #name))
         }
-        Op::DropForeignKeyAndIndex { table, name } => {
-            idens.table(table);
-            quote!(tidemark_runtime::mysql::drop_foreign_key(manager, #table, #name).await?;)
-        }
-        // `execute_raw`, not `execute_unprepared`: only the former reaches SeaORM's metric
-        // callback, through which tidemark-runtime reports what a failed MySQL migration ran.
-        Op::Sql(sql) | Op::SqlRewrite(sql) => raw_sql(sql),
-        Op::Backfill {
-            table,
-            column,
-            expr,
-        } => {
-            let (t, c) = (idens.table(table), idens.column(table, column));
-            quote! {
-                manager
-                    .execute(
-                        Query::update()
-                            .table(#t)
-                            .value(#c, Expr::cust(#expr))
-                            .and_where(Expr::col(#c).is_null())
-                            .to_owned(),
-                    )
-                    .await?;
-            }
-        }
+        Op::Sql(sql) | Op::SqlRewrite(sql) => quote!(Change::sql(#sql)),
         Op::BatchedBackfill {
             table,
             column,
             expr,
             integer_key,
         } => {
-            let key = match integer_key {
-                Some(k) => quote!(Some(#k)),
-                None => quote!(None),
-            };
-            quote! {
-                tidemark_runtime::backfill::run(
-                    manager,
-                    tidemark_runtime::backfill::Backfill {
-                        table: #table,
-                        column: #column,
-                        expression: #expr,
-                        integer_key: #key,
-                    },
-                )
-                .await?;
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            match integer_key {
+                Some(key) => {
+                    let k = idens.column(table, key);
+                    quote!(Change::backfill_by(#t, #c, #expr, #k))
+                }
+                None => quote!(Change::backfill(#t, #c, #expr)),
             }
         }
         Op::AddUniqueConstraint {
@@ -818,99 +665,64 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
             name,
             columns,
         } => {
-            let quoted: Vec<String> = columns.iter().map(|c| pg_ident(c)).collect();
-            raw_sql(&format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
-                pg_ident(table),
-                pg_ident(name),
-                quoted.join(", ")
-            ))
+            let cols = names(table, columns, idens);
+            let t = idens.table(table);
+            quote!(Change::add_unique(#t, #name, #cols))
         }
-        Op::AddUniqueConcurrently {
-            table,
-            name,
-            columns,
-        } => quote! {
-            tidemark_runtime::postgres::add_unique_constraint_concurrently(
-                manager,
-                #table,
-                #name,
-                &[#(#columns),*],
-            )
-            .await?;
-        },
-        Op::CreateIndexConcurrently { table, index } => {
-            let stmt = index_create(table, index, idens);
-            quote!(tidemark_runtime::postgres::create_index_concurrently(manager, #stmt).await?;)
-        }
-        Op::DropIndexConcurrently { name, .. } => quote! {
-            tidemark_runtime::postgres::drop_index_concurrently(manager, #name).await?;
-        },
-        Op::AddForeignKeyNotValid { table, foreign_key } => {
-            let fk = foreign_key_create(table, foreign_key, idens);
-            let name = &foreign_key.name;
-            quote! {
-                tidemark_runtime::postgres::add_foreign_key_not_valid(manager, #fk.to_owned()).await?;
-                tidemark_runtime::postgres::validate_constraint(manager, #table, #name).await?;
-            }
+        Op::SetNotNullOnline { table, column } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote!(Change::set_not_null(#t, #c))
         }
         Op::InstallSync {
             table,
             column,
             shadow,
-            conversion: None,
-        } => quote! {
-            tidemark_runtime::shadow::install_sync(manager, #table, #column, #shadow).await?;
-        },
-        Op::InstallSync {
-            table,
-            column,
-            shadow,
-            conversion: Some(conversion),
-        } => quote! {
-            tidemark_runtime::shadow::install_converting_sync(manager, #table, #column, #shadow, #conversion)
-                .await?;
-        },
-        Op::RemoveSync { table, column, .. } => quote! {
-            tidemark_runtime::shadow::remove_sync(manager, #table, #column).await?;
-        },
+            conversion,
+        } => {
+            let (t, c, s) = (
+                idens.table(table),
+                idens.column(table, column),
+                idens.column(table, shadow),
+            );
+            let conversion = match conversion {
+                Some(conversion) => quote!(Some(#conversion)),
+                None => quote!(None),
+            };
+            quote!(Change::install_sync(#t, #c, #s, #conversion))
+        }
+        Op::RemoveSync { table, column, .. } => {
+            let (t, c) = (idens.table(table), idens.column(table, column));
+            quote!(Change::remove_sync(#t, #c))
+        }
         Op::SwapIn {
             table,
             column,
             shadow,
             indexes,
-        } => {
-            let indexes = indexes.iter().map(|(a, b)| quote!((#a, #b)));
-            quote! {
-                tidemark_runtime::shadow::swap_in(manager, #table, #column, #shadow, &[#(#indexes),*]).await?;
-            }
         }
-        Op::SwapOut {
+        | Op::SwapOut {
             table,
             column,
             shadow,
             indexes,
         } => {
+            let (t, c, s) = (
+                idens.table(table),
+                idens.column(table, column),
+                idens.column(table, shadow),
+            );
             let indexes = indexes.iter().map(|(a, b)| quote!((#a, #b)));
-            quote! {
-                tidemark_runtime::shadow::swap_out(manager, #table, #column, #shadow, &[#(#indexes),*]).await?;
-            }
+            let method = if matches!(op, Op::SwapIn { .. }) {
+                quote!(swap_in)
+            } else {
+                quote!(swap_out)
+            };
+            quote!(Change::#method(#t, #c, #s, [#(#indexes),*]))
         }
-        Op::SetNotNullOnline { table, column } => quote! {
-            tidemark_runtime::postgres::set_not_null(manager, #table, #column).await?;
-        },
-        Op::CreateView { view, table } => quote! {
-            tidemark_runtime::view::create_view(manager, #view, #table).await?;
-        },
-        Op::DropView { view } => quote! {
-            tidemark_runtime::view::drop_view(manager, #view).await?;
-        },
-        Op::ViewToTable { view, table } => quote! {
-            tidemark_runtime::view::view_to_table(manager, #view, #table).await?;
-        },
-        Op::TableToView { view, table } => quote! {
-            tidemark_runtime::view::table_to_view(manager, #view, #table).await?;
-        },
+        Op::CreateView { view, table } => quote!(Change::create_view(#view, #table)),
+        Op::DropView { view } => quote!(Change::drop_view(#view)),
+        Op::ViewToTable { view, table } => quote!(Change::view_to_table(#view, #table)),
+        Op::TableToView { view, table } => quote!(Change::table_to_view(#view, #table)),
         Op::RebuildTable { table, backfills } => {
             let stmt = table_create(table, &[], idens);
             let indexes = table
@@ -918,70 +730,62 @@ fn render_op(op: &Op, idens: &mut Idens) -> TokenStream {
                 .values()
                 .map(|i| index_create(&table.name, i, idens));
             let fills = backfills.iter().map(|(c, sql)| quote!((#c, #sql)));
-            quote! {
-                tidemark_runtime::sqlite::rebuild_table(
-                    manager,
-                    #stmt,
-                    vec![#(#indexes),*],
-                    vec![#(#fills),*],
-                )
-                .await?;
+            quote!(Change::rebuild_table(#stmt, [#(#indexes),*], [#(#fills),*]))
+        }
+        Op::MysqlOnline(_)
+        | Op::CreateIndexConcurrently { .. }
+        | Op::DropIndexConcurrently { .. }
+        | Op::AddUniqueConcurrently { .. }
+        | Op::AddForeignKeyNotValid { .. }
+        | Op::DropForeignKeyAndIndex { .. }
+        | Op::Backfill { .. } => return render_change(&logical(op), idens),
+    }]
+}
+
+/// PostgreSQL changes a column part by part: its type (with a `USING` cast where the
+/// conversion is not implicit), its nullability, its default.
+fn alter_column_parts(
+    table: &str,
+    column: &Column,
+    ty: bool,
+    nullable: bool,
+    default: bool,
+    using: &Option<String>,
+    idens: &mut Idens,
+) -> Vec<TokenStream> {
+    let t = idens.table(table);
+    let c = idens.column(table, &column.name);
+    let alter = |def: TokenStream| quote!(Change::alter_table(Table::alter().table(#t).modify_column(#def)));
+    let mut out = Vec::new();
+    if ty {
+        let def = match &column.ty {
+            ColumnType::VarBinary(None) => {
+                quote!(ColumnDef::new_with_type(#c, ColumnType::VarBinary(StringLen::None)))
             }
-        }
+            other => {
+                let ty_call = type_call(other);
+                quote!(ColumnDef::new(#c) #ty_call)
+            }
+        };
+        let using = using.clone().or_else(|| pg_using(&column.name, &column.ty));
+        out.push(alter(match using {
+            Some(using) => quote!(#def.using(Expr::cust(#using))),
+            None => def,
+        }));
     }
-}
-
-fn raw_sql(sql: &str) -> TokenStream {
-    quote! {
-        manager
-            .get_connection()
-            .execute_raw(Statement::from_string(backend, #sql))
-            .await?;
+    if nullable {
+        let null = if column.nullable {
+            quote!(.null())
+        } else {
+            quote!(.not_null())
+        };
+        out.push(alter(quote!(ColumnDef::new(#c) #null)));
     }
-}
-
-fn pg_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// The sea-query statement of an op that changes one existing table (`ALTER TABLE`, `CREATE
-/// INDEX`, `DROP INDEX`).
-fn alter_statement(op: &Op, idens: &mut Idens) -> Option<TokenStream> {
-    Some(match op {
-        Op::AddColumn { table, column } => {
-            let t = idens.table(table);
-            let def = column_def(table, column, ColumnUse::Add, idens);
-            quote!(Table::alter().table(#t).add_column(#def).to_owned())
-        }
-        Op::DropColumn { table, column } => {
-            let (t, c) = (idens.table(table), idens.column(table, column));
-            quote!(Table::alter().table(#t).drop_column(#c).to_owned())
-        }
-        Op::RenameColumn { table, from, to } => {
-            let t = idens.table(table);
-            let (a, b) = (idens.column(table, from), idens.column(table, to));
-            quote!(Table::alter().table(#t).rename_column(#a, #b).to_owned())
-        }
-        Op::ModifyColumn { table, column } => {
-            let t = idens.table(table);
-            let def = column_def(table, column, ColumnUse::Modify, idens);
-            quote!(Table::alter().table(#t).modify_column(#def).to_owned())
-        }
-        Op::CreateIndex { table, index } => index_create(table, index, idens),
-        Op::AddForeignKey { table, foreign_key } => {
-            let fk = foreign_key_create(table, foreign_key, idens);
-            quote!(#fk.to_owned())
-        }
-        Op::DropForeignKey { table, name } => {
-            let t = idens.table(table);
-            quote!(ForeignKey::drop().name(#name).table(#t).to_owned())
-        }
-        Op::DropIndex { table, name } => {
-            let t = idens.table(table);
-            quote!(Index::drop().name(#name).table(#t).to_owned())
-        }
-        _ => return None,
-    })
+    if default && let Some(d) = &column.default {
+        let d = default_tokens(d);
+        out.push(alter(quote!(ColumnDef::new(#c).default(#d))));
+    }
+    out
 }
 
 fn fit_tokens(fit: &crate::plan::fit::Fit) -> TokenStream {
@@ -998,19 +802,19 @@ fn fit_tokens(fit: &crate::plan::fit::Fit) -> TokenStream {
     match *fit {
         Fit::Chars(n) => {
             let n = Literal::u32_unsuffixed(n);
-            quote!(tidemark_runtime::fit::Fit::Chars(#n))
+            quote!(Fit::Chars(#n))
         }
         Fit::Decimal { precision, scale } => {
             let (p, s) = (
                 Literal::u32_unsuffixed(precision),
                 Literal::u32_unsuffixed(scale),
             );
-            quote!(tidemark_runtime::fit::Fit::Decimal { precision: #p, scale: #s })
+            quote!(Fit::Decimal { precision: #p, scale: #s })
         }
-        Fit::SinglePrecision => quote!(tidemark_runtime::fit::Fit::SinglePrecision),
+        Fit::SinglePrecision => quote!(Fit::SinglePrecision),
         Fit::Integer { min, max } => {
             let (min, max) = (int(min), int(max));
-            quote!(tidemark_runtime::fit::Fit::Integer { min: #min, max: #max })
+            quote!(Fit::Integer { min: #min, max: #max })
         }
     }
 }
@@ -1066,7 +870,6 @@ fn table_create(table: &Table, skip_foreign_keys: &[String], idens: &mut Idens) 
             .table(#t)
             #(.col(#columns))*
             #extra
-            .to_owned()
     }
 }
 
@@ -1085,7 +888,6 @@ fn index_create(table: &str, index: &Index, idens: &mut Idens) -> TokenStream {
             .table(#t)
             #(.col(#cols))*
             #unique
-            .to_owned()
     }
 }
 
@@ -1265,6 +1067,9 @@ fn default_tokens(default: &DefaultValue) -> TokenStream {
 #[derive(Default)]
 struct Idens {
     tables: BTreeMap<String, Vec<String>>,
+    /// Each table's columns in the order the entities (then the old schema) list them: the
+    /// variants follow it.
+    order: BTreeMap<String, Vec<String>>,
     enum_values: BTreeMap<String, Vec<String>>,
 }
 
@@ -1288,6 +1093,10 @@ impl Idens {
     fn render(&self) -> TokenStream {
         let mut out = TokenStream::new();
         for (table, columns) in &self.tables {
+            let order = self.order.get(table);
+            let position = |c: &String| order.and_then(|o| o.iter().position(|x| x == c));
+            let mut columns = columns.clone();
+            columns.sort_by_key(|c| position(c).unwrap_or(usize::MAX));
             let e = enum_ident(table);
             let table_attr = (enum_ident(table).to_string().to_snake_case() != *table)
                 .then(|| quote!(#[sea_orm(iden = #table)]));
@@ -1339,6 +1148,14 @@ fn ident_for(name: &str, fallback_prefix: &str) -> Ident {
 impl Idens {
     /// Enum columns spell out their values; they come from the schema the code runs towards.
     fn set_enums(&mut self, schema: &Schema) {
+        for table in schema.tables.values() {
+            let order = self.order.entry(table.name.clone()).or_default();
+            for column in &table.columns {
+                if !order.contains(&column.name) {
+                    order.push(column.name.clone());
+                }
+            }
+        }
         self.enum_values = schema
             .enums
             .iter()

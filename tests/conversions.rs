@@ -204,10 +204,10 @@ fn converted_type_changes_are_not_refused_as_narrowing() {
         "{source}"
     );
     assert!(
-        source.contains("fit::require_converted(") && source.contains("\"price * 100\""),
+        source.contains("Change::require_converted_fit(") && source.contains("\"price * 100\""),
         "{source}"
     );
-    assert!(source.contains("shadow::convert_column("), "{source}");
+    assert!(source.contains("Change::convert_column("), "{source}");
     assert!(!source.contains("--allow-destructive"), "{source}");
 }
 

@@ -190,7 +190,15 @@ fn an_edited_or_deleted_merged_migration_fails_check() {
     .unwrap();
     assert_eq!(check(&ws), None);
     // A changed statement does.
-    std::fs::write(&path, source.replace("Ok(())", "{ let _ = 1; Ok(()) }")).unwrap();
+    std::fs::write(
+        &path,
+        source.replacen(
+            "Online::new(manager)",
+            "tidemark_runtime::Online::new(manager)",
+            1,
+        ),
+    )
+    .unwrap();
     let err = check(&ws).expect("an edit");
     assert!(
         err.contains("`m20260101_000100_step_1` changed since migration/tidemark.sum recorded it"),

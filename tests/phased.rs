@@ -366,9 +366,7 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
         ]
     );
     assert!(
-        contract
-            .source
-            .contains("tidemark_runtime::shadow::swap_in"),
+        contract.source.contains("Change::swap_in("),
         "{}",
         contract.source
     );

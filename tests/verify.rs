@@ -103,11 +103,7 @@ async fn verify_catches_a_down_that_does_not_undo_up() {
     let source = std::fs::read_to_string(&path).unwrap();
     // Sabotage `down`: it no longer drops the column `up` added.
     let (up, down) = source.split_once("async fn down").unwrap();
-    let broken_down = down.replacen(
-        ".drop_column(Item::Note)",
-        ".rename_column(Item::Note, Item::Note)",
-        1,
-    );
+    let broken_down = down.replacen("Change::drop_column(Item::Table, Item::Note)", "", 1);
     assert_ne!(broken_down, down, "the fixture's down drops the column");
     std::fs::write(&path, format!("{up}async fn down{broken_down}")).unwrap();
 

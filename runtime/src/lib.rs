@@ -6,6 +6,7 @@
 
 pub mod adopt;
 pub mod backfill;
+mod change;
 pub mod cli;
 pub mod convert;
 pub mod fit;
@@ -14,6 +15,7 @@ pub mod lock;
 mod message;
 pub mod migrator_lock;
 pub mod mysql;
+pub mod online;
 pub mod postgres;
 pub mod preview;
 mod raw;
@@ -24,6 +26,9 @@ pub mod sqlite;
 pub mod squash;
 pub mod view;
 
+pub use change::{Change, When};
 pub use cli::{DEFAULT_DATABASE_URL, connect, migrate, run_cli};
-pub use lock::{atomic_where_possible, locked};
+pub use fit::Fit;
+pub use lock::{LockPolicy, atomic_where_possible, locked, locked_with};
 pub use message::{describe as describe_db_error, redact_url, scrub as scrub_password};
+pub use online::Online;

@@ -108,7 +108,19 @@ pub type Unit<'m> = Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'm>>
 /// On SQLite the unit runs in a (sub)transaction without a timeout: SQLite locks the whole
 /// database and tidemark's migrations there hold it briefly. MySQL/MariaDB commit every DDL
 /// statement, which would end any savepoint, so there the unit runs as it is.
-pub async fn locked<F>(manager: &SchemaManager<'_>, mut work: F) -> Result<(), DbErr>
+pub async fn locked<F>(manager: &SchemaManager<'_>, work: F) -> Result<(), DbErr>
+where
+    F: for<'m> FnMut(&'m SchemaManager<'m>) -> Unit<'m>,
+{
+    locked_with(manager, LockPolicy::from_env(), work).await
+}
+
+/// [`locked`] with an explicit lock policy instead of the environment's.
+pub async fn locked_with<F>(
+    manager: &SchemaManager<'_>,
+    policy: LockPolicy,
+    mut work: F,
+) -> Result<(), DbErr>
 where
     F: for<'m> FnMut(&'m SchemaManager<'m>) -> Unit<'m>,
 {
@@ -128,7 +140,6 @@ where
             ))
         });
     }
-    let policy = LockPolicy::from_env();
     let mut retry = 0;
     loop {
         let tx = manager.get_connection().begin().await?;

@@ -680,3 +680,29 @@ pub fn lint_findings(scenarios: &[Scenario], backend: Backend) -> Vec<(String, S
     }
     found
 }
+
+/// The size a reviewer reads: the non-blank lines of each scenario's change migration that are
+/// not comments (the `//!` header says in words what the code does).
+pub fn change_migration_sizes(scenarios: &[Scenario]) -> BTreeMap<String, usize> {
+    let prepared = prepare(scenarios);
+    let mut sizes = BTreeMap::new();
+    for scenario in scenarios {
+        let ws = Workspace::new(prepared.scenarios_dir.join(scenario.name));
+        let dir = ws.migration_file("x").parent().unwrap().to_owned();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with("_change.rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            let code = source
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("//"))
+                .count();
+            sizes.insert(scenario.name.to_owned(), code);
+        }
+    }
+    sizes
+}
