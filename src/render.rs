@@ -80,6 +80,15 @@ pub fn render_migration(
     let (up_manager, up) = runner(&up);
     let (down_manager, down) = runner(&down);
     let enums = idens.render();
+    let prelude = if idens.schema_helpers {
+        quote!(
+            use sea_orm_migration::{prelude::*, schema::*};
+        )
+    } else {
+        quote!(
+            use sea_orm_migration::prelude::*;
+        )
+    };
     let use_transaction = if online {
         quote! {
             /// Outside a transaction: PostgreSQL builds indexes concurrently only outside one.
@@ -96,7 +105,7 @@ pub fn render_migration(
         }
     };
     let file = quote! {
-        use sea_orm_migration::prelude::*;
+        #prelude
         use tidemark_runtime::{Change, Online};
 
         #[derive(DeriveMigrationName)]
@@ -939,6 +948,103 @@ enum ColumnUse {
 
 fn column_def(table: &str, column: &Column, usage: ColumnUse, idens: &mut Idens) -> TokenStream {
     let c = idens.column(table, &column.name);
+    let primary_key = matches!(usage, ColumnUse::Create { primary_key: true });
+    let unique = column.unique && !matches!(usage, ColumnUse::Modify);
+    let Some((helper, args)) = schema_helper(&column.ty, idens) else {
+        return column_def_long(c, column, usage, idens);
+    };
+    idens.schema_helpers = true;
+    let mut calls = TokenStream::new();
+    let (auto_increment, primary_key) = (column.auto_increment, primary_key);
+    // sea-orm-migration's `schema` helpers say NOT NULL (or `_null`: NULL) with the type.
+    let new = match (helper, auto_increment, primary_key, column.nullable) {
+        ("integer", true, true, false) => quote!(pk_auto(#c)),
+        ("big_integer", true, true, false) => quote!(big_pk_auto(#c)),
+        ("uuid", false, true, false) => quote!(pk_uuid(#c)),
+        _ => {
+            let name = match (column.nullable, unique) {
+                (false, true) => format!("{helper}_uniq"),
+                (false, false) => helper.to_owned(),
+                (true, _) => format!("{helper}_null"),
+            };
+            let f = Ident::new(&name, Span::call_site());
+            if column.nullable && unique {
+                calls.extend(quote!(.unique_key()));
+            }
+            if auto_increment {
+                calls.extend(quote!(.auto_increment()));
+            }
+            if primary_key {
+                calls.extend(quote!(.primary_key()));
+            }
+            quote!(#f(#c #(, #args)*))
+        }
+    };
+    if let Some(d) = &column.default {
+        let d = default_tokens(d);
+        calls.extend(quote!(.default(#d)));
+    }
+    if let Some(comment) = &column.comment {
+        calls.extend(quote!(.comment(#comment)));
+    }
+    quote!(#new #calls)
+}
+
+/// The `sea_orm_migration::schema` function for a column type, with its arguments after the
+/// column's name.
+fn schema_helper(ty: &ColumnType, idens: &Idens) -> Option<(&'static str, Vec<TokenStream>)> {
+    let n = |v: u32| {
+        let v = Literal::u32_unsuffixed(v);
+        quote!(#v)
+    };
+    Some(match ty {
+        ColumnType::Char(Some(len)) => ("char_len", vec![n(*len)]),
+        ColumnType::Char(None) => ("char", vec![]),
+        ColumnType::String(Some(len)) => ("string_len", vec![n(*len)]),
+        ColumnType::String(None) => ("string", vec![]),
+        ColumnType::Text => ("text", vec![]),
+        ColumnType::TinyInteger => ("tiny_integer", vec![]),
+        ColumnType::SmallInteger => ("small_integer", vec![]),
+        ColumnType::Integer => ("integer", vec![]),
+        ColumnType::BigInteger => ("big_integer", vec![]),
+        ColumnType::TinyUnsigned => ("tiny_unsigned", vec![]),
+        ColumnType::SmallUnsigned => ("small_unsigned", vec![]),
+        ColumnType::Unsigned => ("unsigned", vec![]),
+        ColumnType::BigUnsigned => ("big_unsigned", vec![]),
+        ColumnType::Float => ("float", vec![]),
+        ColumnType::Double => ("double", vec![]),
+        ColumnType::Decimal(Some((p, s))) => ("decimal_len", vec![n(*p), n(*s)]),
+        ColumnType::Decimal(None) => ("decimal", vec![]),
+        ColumnType::DateTime => ("date_time", vec![]),
+        ColumnType::Timestamp => ("timestamp", vec![]),
+        ColumnType::TimestampWithTimeZone => ("timestamp_with_time_zone", vec![]),
+        ColumnType::Time => ("time", vec![]),
+        ColumnType::Date => ("date", vec![]),
+        ColumnType::Year => ("year", vec![]),
+        ColumnType::Binary(len) => ("binary_len", vec![n(*len)]),
+        ColumnType::VarBinary(Some(len)) => ("var_binary", vec![n(*len)]),
+        ColumnType::Blob => ("blob", vec![]),
+        ColumnType::Boolean => ("boolean", vec![]),
+        ColumnType::Money(Some((p, s))) => ("money_len", vec![n(*p), n(*s)]),
+        ColumnType::Money(None) => ("money", vec![]),
+        ColumnType::Json => ("json", vec![]),
+        ColumnType::JsonBinary => ("json_binary", vec![]),
+        ColumnType::Uuid => ("uuid", vec![]),
+        ColumnType::Enum(name) => {
+            let values = idens.enum_values.get(name)?;
+            ("enumeration", vec![quote!(#name), quote!([#(#values),*])])
+        }
+        ColumnType::VarBinary(None) | ColumnType::Custom(_) => return None,
+    })
+}
+
+/// A column the `schema` helpers have no function for, built with `ColumnDef`.
+fn column_def_long(
+    c: TokenStream,
+    column: &Column,
+    usage: ColumnUse,
+    idens: &mut Idens,
+) -> TokenStream {
     let (new, ty) = match &column.ty {
         // sea-query has no builder method for a varbinary without a length.
         ColumnType::VarBinary(None) => (
@@ -978,8 +1084,7 @@ fn column_def(table: &str, column: &Column, usage: ColumnUse, idens: &mut Idens)
 fn type_call_with_enum(ty: &ColumnType, idens: &Idens) -> TokenStream {
     if let ColumnType::Enum(name) = ty {
         let values = idens.enum_values.get(name).cloned().unwrap_or_default();
-        let values = values.iter().map(|v| quote!(Alias::new(#v)));
-        return quote!(.enumeration(Alias::new(#name), [#(#values),*]));
+        return quote!(.enumeration(#name, [#(#values),*]));
     }
     type_call(ty)
 }
@@ -1038,10 +1143,10 @@ fn type_call(ty: &ColumnType) -> TokenStream {
         ColumnType::Json => quote!(.json()),
         ColumnType::JsonBinary => quote!(.json_binary()),
         ColumnType::Uuid => quote!(.uuid()),
-        ColumnType::Custom(name) => quote!(.custom(Alias::new(#name))),
+        ColumnType::Custom(name) => quote!(.custom(#name)),
         // Rendered by `type_call_with_enum`, which knows the values; a bare reference to the
         // type is what PostgreSQL's ALTER COLUMN TYPE needs.
-        ColumnType::Enum(name) => quote!(.custom(Alias::new(#name))),
+        ColumnType::Enum(name) => quote!(.custom(#name)),
     }
 }
 
@@ -1064,6 +1169,11 @@ fn default_tokens(default: &DefaultValue) -> TokenStream {
 }
 
 /// The `DeriveIden` enums a migration needs: one per table, with a variant per column used.
+///
+/// Any name SeaORM accepts gets an enum or variant name of its own: a name with nothing to
+/// make an identifier of (`名前`) gets a generic one, and one that would clash with another
+/// (`user_id` and `userId`), with `Self` or with a name the file uses (`Index`, `Change`) gets a
+/// number. `#[sea_orm(iden = "...")]` keeps the real name wherever the two differ.
 #[derive(Default)]
 struct Idens {
     tables: BTreeMap<String, Vec<String>>,
@@ -1071,12 +1181,47 @@ struct Idens {
     /// variants follow it.
     order: BTreeMap<String, Vec<String>>,
     enum_values: BTreeMap<String, Vec<String>>,
+    enum_names: BTreeMap<String, Ident>,
+    variant_names: BTreeMap<(String, String), Ident>,
+    /// Whether a column is written with a `sea_orm_migration::schema` function.
+    schema_helpers: bool,
 }
+
+/// Names a generated file uses (imports, prelude types, the migration itself): no enum may
+/// take them.
+const RESERVED: &[&str] = &[
+    "Alias",
+    "Change",
+    "ColumnDef",
+    "ColumnType",
+    "DbBackend",
+    "DbErr",
+    "DeriveIden",
+    "DeriveMigrationName",
+    "Expr",
+    "Fit",
+    "ForeignKey",
+    "ForeignKeyAction",
+    "Index",
+    "Migration",
+    "MigrationTrait",
+    "None",
+    "Ok",
+    "Online",
+    "Option",
+    "Result",
+    "SchemaManager",
+    "Self",
+    "Some",
+    "StringLen",
+    "Table",
+    "When",
+];
 
 impl Idens {
     fn table(&mut self, table: &str) -> TokenStream {
         self.tables.entry(table.to_owned()).or_default();
-        let e = enum_ident(table);
+        let e = self.enum_ident(table);
         quote!(#e::Table)
     }
 
@@ -1085,9 +1230,39 @@ impl Idens {
         if !columns.iter().any(|c| c == column) {
             columns.push(column.to_owned());
         }
-        let e = enum_ident(table);
-        let v = variant_ident(column);
+        let e = self.enum_ident(table);
+        let v = self.variant_ident(table, column);
         quote!(#e::#v)
+    }
+
+    fn enum_ident(&mut self, table: &str) -> Ident {
+        if let Some(ident) = self.enum_names.get(table) {
+            return ident.clone();
+        }
+        let taken: Vec<String> = self.enum_names.values().map(Ident::to_string).collect();
+        let ident = unique(&camel_ident(table, "Table"), |name| {
+            RESERVED.contains(&name) || taken.iter().any(|t| t == name)
+        });
+        self.enum_names.insert(table.to_owned(), ident.clone());
+        ident
+    }
+
+    fn variant_ident(&mut self, table: &str, column: &str) -> Ident {
+        let key = (table.to_owned(), column.to_owned());
+        if let Some(ident) = self.variant_names.get(&key) {
+            return ident.clone();
+        }
+        let taken: Vec<String> = self
+            .variant_names
+            .iter()
+            .filter(|((t, _), _)| t == table)
+            .map(|(_, v)| v.to_string())
+            .collect();
+        let ident = unique(&camel_ident(column, "Column"), |name| {
+            name == "Table" || name == "Self" || taken.iter().any(|t| t == name)
+        });
+        self.variant_names.insert(key, ident.clone());
+        ident
     }
 
     fn render(&self) -> TokenStream {
@@ -1097,11 +1272,11 @@ impl Idens {
             let position = |c: &String| order.and_then(|o| o.iter().position(|x| x == c));
             let mut columns = columns.clone();
             columns.sort_by_key(|c| position(c).unwrap_or(usize::MAX));
-            let e = enum_ident(table);
-            let table_attr = (enum_ident(table).to_string().to_snake_case() != *table)
+            let e = &self.enum_names[table];
+            let table_attr = (e.to_string().to_snake_case() != *table)
                 .then(|| quote!(#[sea_orm(iden = #table)]));
             let variants = columns.iter().map(|c| {
-                let v = variant_ident(c);
+                let v = &self.variant_names[&(table.clone(), c.clone())];
                 let attr =
                     (v.to_string().to_snake_case() != *c).then(|| quote!(#[sea_orm(iden = #c)]));
                 quote!(#attr #v)
@@ -1119,30 +1294,34 @@ impl Idens {
     }
 }
 
-fn enum_ident(table: &str) -> Ident {
-    ident_for(table, "Tbl")
-}
-
-fn variant_ident(column: &str) -> Ident {
-    let ident = ident_for(column, "Col");
-    if ident == "Table" {
-        return Ident::new("TableColumn", Span::call_site());
-    }
-    ident
-}
-
-fn ident_for(name: &str, fallback_prefix: &str) -> Ident {
-    let camel = name.to_upper_camel_case();
-    let camel = if camel.is_empty() || camel.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("{fallback_prefix}{camel}")
+/// `name` in UpperCamelCase, of ASCII letters and digits only; `fallback` when nothing is
+/// left, or in front of a leading digit.
+fn camel_ident(name: &str, fallback: &str) -> String {
+    let camel: String = name
+        .to_upper_camel_case()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if camel.is_empty() {
+        fallback.to_owned()
+    } else if camel.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{fallback}{camel}")
     } else {
         camel
+    }
+}
+
+/// `base`, or `base` with the first number from 2 that makes it free.
+fn unique(base: &str, taken: impl Fn(&str) -> bool) -> Ident {
+    let name = if taken(base) {
+        (2..)
+            .map(|n| format!("{base}{n}"))
+            .find(|candidate| !taken(candidate))
+            .expect("a free name")
+    } else {
+        base.to_owned()
     };
-    let cleaned: String = camel
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    Ident::new(&cleaned, Span::call_site())
+    Ident::new(&name, Span::call_site())
 }
 
 impl Idens {

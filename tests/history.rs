@@ -106,6 +106,19 @@ async fn an_edited_or_reordered_history_stops_up_until_accepted() {
         let url = db.url.clone();
         fixture::migrate(&before, &url, &["up"]);
         assert_eq!(checksums(&url).await, 2, "{backend:?}");
+        // Settings of the run are not part of what a migration runs.
+        let other_settings = std::process::Command::new(&before)
+            .args(["up"])
+            .env("DATABASE_URL", &url)
+            .env("TIDEMARK_LOCK_TIMEOUT_MS", "2500")
+            .env("TIDEMARK_BACKFILL_BATCH", "7")
+            .output()
+            .unwrap();
+        assert!(
+            other_settings.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&other_settings.stderr)
+        );
         exec(&url, "INSERT INTO item (id, note) VALUES (1, 'kept')").await;
 
         let up = fixture::run_migrator(&after, &url, &["up"]);

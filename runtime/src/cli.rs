@@ -456,11 +456,15 @@ fn setup_tracing(verbose: bool) {
 /// [`crate::lock::LockPolicy::mysql_wait_seconds`]): the server's default lets a DDL statement
 /// wait for its metadata lock for a year on MySQL and a day on MariaDB, with every query on the
 /// table queued behind it.
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(unused_mut))]
 pub async fn connect(mut options: ConnectOptions) -> Result<DbConn, DbErr> {
+    #[cfg(feature = "sqlite")]
     if options.get_url().starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|opts| opts.foreign_keys(false));
     }
+    #[cfg(feature = "mysql")]
     let seconds = crate::lock::LockPolicy::from_env().mysql_wait_seconds();
+    #[cfg(feature = "mysql")]
     options.map_sqlx_mysql_pool_opts(move |pool| {
         pool.after_connect(move |conn, _| {
             Box::pin(async move {

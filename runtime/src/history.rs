@@ -82,7 +82,11 @@ pub async fn current<M: MigratorTrait>(backend: DbBackend) -> Result<Vec<Current
         // row it expects to find) is known by that failure, which is as stable as its code.
         let statements = match crate::preview::statements(migration.as_ref(), backend, false).await
         {
-            Ok(statements) => statements.join("\n"),
+            Ok(statements) => statements
+                .iter()
+                .filter_map(|s| what_it_runs(s))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Err(err) => format!("(no preview: {err})"),
         };
         out.push(Current {
@@ -92,6 +96,20 @@ pub async fn current<M: MigratorTrait>(backend: DbBackend) -> Result<Vec<Current
         });
     }
     Ok(out)
+}
+
+/// A previewed statement as far as it is the migration's own: the lock timeout and the backfill
+/// batch size come from the environment of the run (`TIDEMARK_LOCK_TIMEOUT_MS`,
+/// `TIDEMARK_BACKFILL_BATCH`), and a run with other settings runs the same migration.
+fn what_it_runs(statement: &str) -> Option<String> {
+    if statement.starts_with("SET LOCAL lock_timeout") {
+        return None;
+    }
+    let Some((before, after)) = statement.split_once(" in ranges of ") else {
+        return Some(statement.to_owned());
+    };
+    let rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+    Some(format!("{before} in ranges of N{rest}"))
 }
 
 fn checksum(statements: &str) -> String {

@@ -87,11 +87,7 @@ pub fn is_lock_timeout(err: &DbErr) -> bool {
     let sqlx::Error::Database(e) = e.as_ref() else {
         return false;
     };
-    if e.code().as_deref() == Some("55P03") {
-        return true;
-    }
-    e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-        .is_some_and(|m| m.number() == 1205)
+    e.code().as_deref() == Some("55P03") || crate::mysql::error_number(err) == Some(1205)
 }
 
 /// The work of one unit: `|manager| Box::pin(async move { ... })`, as SeaORM's own

@@ -78,6 +78,7 @@ pub fn describe(err: &DbErr) -> String {
     if let Some(code) = database.code() {
         text = format!("{text} (SQLSTATE/code {code})");
     }
+    #[cfg(feature = "postgres")]
     if let Some(pg) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
         if let Some(detail) = pg.detail() {
             text.push_str(&format!("\n  detail: {detail}"));

@@ -230,16 +230,29 @@ fn statement_sql(plain: &str, clause: Option<&str>, nowait: bool) -> String {
 /// 1845 `ER_ALTER_OPERATION_NOT_SUPPORTED`, 1846 `..._REASON`: the algorithm or lock asked for
 /// is not possible for this change.
 fn is_not_online(err: &DbErr) -> bool {
+    matches!(error_number(err), Some(1845 | 1846))
+}
+
+/// The MySQL/MariaDB error number of `err`, when the server sent one (MySQL's SQLSTATE is
+/// `HY000` for most errors: the number is what tells them apart).
+#[cfg(feature = "mysql")]
+pub(crate) fn error_number(err: &DbErr) -> Option<u16> {
     use sea_orm_migration::sea_orm::{RuntimeErr, sqlx};
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
     else {
-        return false;
+        return None;
     };
     let sqlx::Error::Database(e) = e.as_ref() else {
-        return false;
+        return None;
     };
     e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-        .is_some_and(|m| matches!(m.number(), 1845 | 1846))
+        .map(|m| m.number())
+}
+
+/// Built without the MySQL driver, no error comes from MySQL.
+#[cfg(not(feature = "mysql"))]
+pub(crate) fn error_number(_err: &DbErr) -> Option<u16> {
+    None
 }
 
 #[cfg(test)]

@@ -72,6 +72,23 @@ mod add_nullable {
     item!(item { pub note: Option<String>, });
 }
 
+/// Names SeaORM accepts that make awkward Rust: a table whose name is a sea-query type, two
+/// columns that both read `UserId` in CamelCase, `self`, and a name with no ASCII letter.
+mod awkward_names {
+    item!(item {});
+    entity!(index, "index", {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(column_name = "userId", indexed)]
+        pub user_id_camel: i32,
+        pub user_id: i32,
+        #[sea_orm(column_name = "self")]
+        pub itself: Option<String>,
+        #[sea_orm(column_name = "名前")]
+        pub name: Option<String>,
+    });
+}
+
 mod add_with_default {
     item!(item {
         #[sea_orm(default_value = "new")]
@@ -503,6 +520,9 @@ fn scenarios() -> Vec<Scenario> {
             )
         },
         S::new("add_nullable_column", set!(base), set!(add_nullable)),
+        S::new("awkward_names", set!(base), || {
+            entities![awkward_names::item::Entity, awkward_names::index::Entity]
+        }),
         S::new(
             "add_not_null_column_with_default",
             set!(base),
@@ -782,6 +802,7 @@ scenario_tests!(
     create_table,
     drop_table,
     add_nullable_column,
+    awkward_names,
     add_not_null_column_with_default,
     add_not_null_column_without_default,
     drop_column,
