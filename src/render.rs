@@ -204,12 +204,12 @@ pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String 
 fn finish(header: &[String], file: TokenStream) -> String {
     let parsed: syn::File = syn::parse2(file).expect("rendered migration is valid Rust");
     let body = space_items(&restore_comments(&prettyplease::unparse(&parsed)));
-    let body = uses_backend_check(body);
+    let body = complete_imports(body);
     format!("{}\n\n{body}", header.join("\n"))
 }
 
 /// Imports what the changes name besides `Change` and `Online` (an unused import would warn).
-fn uses_backend_check(body: String) -> String {
+fn complete_imports(body: String) -> String {
     let import = "use tidemark_runtime::{Change, Online};\n";
     if !body.contains(import) {
         return body;
