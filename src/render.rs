@@ -63,7 +63,8 @@ pub fn render_migration(
             .iter()
             .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
     );
-    let runner = |changes: &[TokenStream]| -> (Ident, TokenStream) {
+    let mut parts = TokenStream::new();
+    let mut runner = |direction: &str, changes: &[TokenStream]| -> (Ident, TokenStream) {
         if changes.is_empty() {
             return (Ident::new("_manager", Span::call_site()), quote!(Ok(())));
         }
@@ -74,11 +75,16 @@ pub fn render_migration(
         };
         // Every statement runs in the entities' PostgreSQL schema, if they name one.
         let schema = new.pg_schema.as_deref().map(|s| quote!(.in_schema(#s)));
-        let body = quote!(#online #schema .run([#(#changes),*]).await);
+        let list = if changes.len() <= CHANGES_PER_PART {
+            quote!([#(#changes),*])
+        } else {
+            chunked(direction, changes, &mut parts)
+        };
+        let body = quote!(#online #schema .run(#list).await);
         (Ident::new("manager", Span::call_site()), body)
     };
-    let (up_manager, up) = runner(&up);
-    let (down_manager, down) = runner(&down);
+    let (up_manager, up) = runner("up", &up);
+    let (down_manager, down) = runner("down", &down);
     let enums = idens.render();
     let prelude = if idens.schema_helpers {
         quote!(
@@ -124,9 +130,33 @@ pub fn render_migration(
             }
         }
 
+        #parts
+
         #enums
     };
     finish(&header, file)
+}
+
+/// How many changes one function builds. A long list is built in plain functions of this many
+/// changes each, outside the `async fn`: there every builder's temporaries would live across
+/// its `.await`, in the future's state, which rustc lays out at a cost that grows faster than
+/// the list (an initial migration of hundreds of tables).
+const CHANGES_PER_PART: usize = 100;
+
+/// `changes` built by functions `{direction}_1`, `{direction}_2`, ... (added to `parts`), and
+/// the expression that chains them.
+fn chunked(direction: &str, changes: &[TokenStream], parts: &mut TokenStream) -> TokenStream {
+    let mut calls = Vec::new();
+    for (i, chunk) in changes.chunks(CHANGES_PER_PART).enumerate() {
+        let name = Ident::new(&format!("{direction}_{}", i + 1), Span::call_site());
+        parts.extend(quote! {
+            fn #name() -> Vec<Change> {
+                vec![#(#chunk),*]
+            }
+        });
+        calls.push(quote!(#name()));
+    }
+    quote!([#(#calls),*].concat())
 }
 
 /// The `-m` message as the file's first doc lines. Any message gives valid Rust: a line

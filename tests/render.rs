@@ -186,3 +186,30 @@ fn the_plan_printed_for_each_backend() {
         .collect();
     insta::assert_snapshot!(printed.join("\n"));
 }
+
+/// A long migration builds its changes in plain functions of 100 each, outside the `async fn`
+/// (compile time and memory: bench/README.md).
+#[test]
+fn a_long_migration_builds_its_changes_in_parts() {
+    let tables: Vec<Table> = (0..150)
+        .map(|i| Table {
+            name: format!("t{i:03}"),
+            ..item(vec![])
+        })
+        .collect();
+    let new = schema(tables);
+    let source = render(
+        &schema(vec![]),
+        &new,
+        &Renames::default(),
+        &Backfills::new(),
+    );
+    assert!(
+        source.contains(".run([up_1(), up_2()].concat())"),
+        "{source}"
+    );
+    assert!(source.contains("fn up_1() -> Vec<Change> {"), "{source}");
+    assert!(source.contains("fn up_2() -> Vec<Change> {"), "{source}");
+    assert!(!source.contains("fn up_3()"), "{source}");
+    assert!(source.contains("fn down_1() -> Vec<Change> {"), "{source}");
+}
