@@ -479,7 +479,9 @@ fn inert_on(op: &Op, backend: Backend) -> bool {
         Op::CreateEnumType(_) | Op::AddEnumValue { .. } | Op::DropEnumType(_) => {
             backend != Backend::Postgres
         }
-        Op::AddForeignKey { .. } | Op::DropForeignKey { .. } => backend == Backend::Sqlite,
+        // SQLite's runtime finds the key there already (the table's rebuild or CREATE TABLE
+        // put it in the definition) and leaves the table as it is.
+        Op::AddForeignKey { .. } => backend == Backend::Sqlite,
         Op::KeepKeyIndex { .. } => backend != Backend::Mysql,
         _ => false,
     }
@@ -979,7 +981,7 @@ enum ColumnUse {
 fn column_def(table: &str, column: &Column, usage: ColumnUse, idens: &mut Idens) -> TokenStream {
     let c = idens.column(table, &column.name);
     let primary_key = matches!(usage, ColumnUse::Create { primary_key: true });
-    let unique = column.unique && !matches!(usage, ColumnUse::Modify);
+    let unique = column.unique;
     let Some((helper, args)) = schema_helper(&column.ty, idens) else {
         return column_def_long(c, column, usage, idens);
     };
@@ -1098,7 +1100,7 @@ fn column_def_long(
     if let ColumnUse::Create { primary_key: true } = usage {
         calls.extend(quote!(.primary_key()));
     }
-    if column.unique && !matches!(usage, ColumnUse::Modify) {
+    if column.unique {
         calls.extend(quote!(.unique_key()));
     }
     if let Some(d) = &column.default {

@@ -179,3 +179,58 @@ async fn applications_migrate_at_start_up_one_at_a_time() {
         assert!(differences.is_empty(), "{backend:?}: {differences:#?}");
     }
 }
+
+/// The committed sample migration is what `generate` writes today: regenerated from the
+/// sample entities in a scratch workspace, every file it writes (migration, registration,
+/// snapshots, `tidemark.sum`) matches the committed one byte for byte. After a change to the
+/// generator, `TIDEMARK_BLESS=1 cargo nextest run --test sample_app` writes the regenerated
+/// files into `migration/` for review.
+#[test]
+fn the_committed_sample_migration_is_what_generate_writes_today() {
+    use tidemark::generate::{GenerateOptions, NoTerminal};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tidemark::workspace::Workspace::new(dir.path());
+    std::fs::create_dir_all(ws.migration_src()).unwrap();
+    std::fs::write(ws.lib_rs(), tidemark::registry::initial_lib_rs()).unwrap();
+    let options = GenerateOptions {
+        message: "initial schema".into(),
+        autogenerate: true,
+        renames: Default::default(),
+        backfills: Default::default(),
+        conversions: Default::default(),
+        allow_destructive: false,
+        safety: tidemark::plan::Safety::Online,
+        phased: false,
+        dry_run: false,
+        now: chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(10, 59, 22)
+            .unwrap(),
+    };
+    tidemark::generate::generate(&ws, &sample_entities(), &options, &mut NoTerminal).unwrap();
+
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("migration");
+    let bless = std::env::var_os("TIDEMARK_BLESS").is_some();
+    let mut stale = Vec::new();
+    for file in [
+        "src/m20261124_105922_initial_schema.rs",
+        "src/lib.rs",
+        "schema_snapshot.json",
+        "snapshots/m20261124_105922_initial_schema.json",
+        "tidemark.sum",
+    ] {
+        let written = std::fs::read_to_string(ws.migration_dir().join(file)).unwrap();
+        let path = committed.join(file);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(written.as_str()) {
+            if bless {
+                std::fs::write(&path, &written).unwrap();
+            }
+            stale.push(file);
+        }
+    }
+    assert!(
+        bless || stale.is_empty(),
+        "generate writes other bytes than the committed {stale:?}: run \
+         `TIDEMARK_BLESS=1 cargo nextest run --test sample_app` and review the change"
+    );
+}

@@ -10,375 +10,208 @@
 //! - Create table `task_tag` (3 columns)
 //! - Create table `user` (9 columns)
 
-use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::{prelude::*, schema::*};
+use tidemark_runtime::{Change, Online};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// One transaction per migration on every backend, so that a failure leaves
-    /// nothing half-applied (MySQL commits each DDL statement regardless).
+    /// In one transaction on every backend, recorded in the same one.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        // Create enum type `project_status` (planned, active, archived)
-        if backend == DbBackend::Postgres {
-            manager
-                .create_type(
-                    extension::postgres::Type::create()
-                        .as_enum(Alias::new("project_status"))
-                        .values([
-                            Alias::new("planned"),
-                            Alias::new("active"),
-                            Alias::new("archived"),
-                        ])
-                        .to_owned(),
-                )
-                .await?;
-        }
-        // Create table `organization` (4 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(Organization::Table)
-                    .col(
-                        ColumnDef::new(Organization::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Organization::Name)
-                            .string_len(100)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Organization::Slug)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Organization::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `tag` (3 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(Tag::Table)
-                    .col(
-                        ColumnDef::new(Tag::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Tag::Name)
-                            .string_len(50)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Tag::Color).char_len(7))
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `user` (9 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(User::Table)
-                    .col(
-                        ColumnDef::new(User::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(User::OrganizationId).integer().not_null())
-                    .col(ColumnDef::new(User::Email).string().not_null().unique_key())
-                    .col(ColumnDef::new(User::DisplayName).string())
-                    .col(ColumnDef::new(User::Role).string_len(16).not_null())
-                    .col(
-                        ColumnDef::new(User::IsActive)
-                            .boolean()
-                            .not_null()
-                            .default(true),
-                    )
-                    .col(ColumnDef::new(User::Settings).json().not_null())
-                    .col(
-                        ColumnDef::new(User::ExternalId)
-                            .uuid()
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(User::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-user-organization_id")
-                            .from(User::Table, User::OrganizationId)
-                            .to(Organization::Table, Organization::Id)
-                            .on_delete(ForeignKeyAction::Cascade)
-                            .on_update(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `audit_event` (6 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(AuditEvent::Table)
-                    .col(
-                        ColumnDef::new(AuditEvent::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(AuditEvent::EventId).uuid().not_null())
-                    .col(ColumnDef::new(AuditEvent::ActorId).integer())
-                    .col(ColumnDef::new(AuditEvent::Action).string_len(64).not_null())
-                    .col(ColumnDef::new(AuditEvent::Payload).json().not_null())
-                    .col(
-                        ColumnDef::new(AuditEvent::OccurredAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-audit_event-actor_id")
-                            .from(AuditEvent::Table, AuditEvent::ActorId)
-                            .to(User::Table, User::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx-audit_event-action")
-                    .table(AuditEvent::Table)
-                    .col(AuditEvent::Action)
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `project` (8 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(Project::Table)
-                    .col(
-                        ColumnDef::new(Project::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Project::OrganizationId).integer().not_null())
-                    .col(ColumnDef::new(Project::Name).string_len(120).not_null())
-                    .col(ColumnDef::new(Project::Description).text())
-                    .col(
-                        ColumnDef::new(Project::Status)
-                            .enumeration(
-                                Alias::new("project_status"),
-                                [
-                                    Alias::new("planned"),
-                                    Alias::new("active"),
-                                    Alias::new("archived"),
-                                ],
-                            )
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Project::Budget).decimal_len(12, 2))
-                    .col(ColumnDef::new(Project::OwnerId).integer())
-                    .col(
-                        ColumnDef::new(Project::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-project-organization_id")
-                            .from(Project::Table, Project::OrganizationId)
-                            .to(Organization::Table, Organization::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-project-owner_id")
-                            .from(Project::Table, Project::OwnerId)
-                            .to(User::Table, User::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx-project-organization_project_name")
-                    .table(Project::Table)
-                    .col(Project::OrganizationId)
-                    .col(Project::Name)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `task` (8 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(Task::Table)
-                    .col(
-                        ColumnDef::new(Task::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Task::ProjectId).integer().not_null())
-                    .col(ColumnDef::new(Task::ParentId).big_integer())
-                    .col(ColumnDef::new(Task::Title).string_len(200).not_null())
-                    .col(
-                        ColumnDef::new(Task::Priority)
-                            .small_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(ColumnDef::new(Task::DueAt).timestamp_with_time_zone())
-                    .col(
-                        ColumnDef::new(Task::Done)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
-                    .col(ColumnDef::new(Task::EstimateHours).decimal_len(6, 2))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-task-parent_id")
-                            .from(Task::Table, Task::ParentId)
-                            .to(Task::Table, Task::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-task-project_id")
-                            .from(Task::Table, Task::ProjectId)
-                            .to(Project::Table, Project::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx-task-due_at")
-                    .table(Task::Table)
-                    .col(Task::DueAt)
-                    .to_owned(),
-            )
-            .await?;
-        // Create table `task_tag` (3 columns)
-        manager
-            .create_table(
-                Table::create()
-                    .table(TaskTag::Table)
-                    .col(ColumnDef::new(TaskTag::TaskId).big_integer().not_null())
-                    .col(ColumnDef::new(TaskTag::TagId).integer().not_null())
-                    .col(
-                        ColumnDef::new(TaskTag::TaggedAt)
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .primary_key(
-                        Index::create()
-                            .name("pk-task_tag")
-                            .col(TaskTag::TaskId)
-                            .col(TaskTag::TagId),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-task_tag-tag_id")
-                            .from(TaskTag::Table, TaskTag::TagId)
-                            .to(Tag::Table, Tag::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-task_tag-task_id")
-                            .from(TaskTag::Table, TaskTag::TaskId)
-                            .to(Task::Table, Task::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        Ok(())
+        Online::new(manager)
+            .run([
+                Change::create_enum("project_status", ["planned", "active", "archived"]),
+                Change::create_table(
+                    Table::create()
+                        .table(Organization::Table)
+                        .col(pk_auto(Organization::Id))
+                        .col(string_len(Organization::Name, 100))
+                        .col(string_len_uniq(Organization::Slug, 64))
+                        .col(
+                            timestamp_with_time_zone(Organization::CreatedAt)
+                                .default(Expr::current_timestamp()),
+                        ),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(Tag::Table)
+                        .col(pk_auto(Tag::Id))
+                        .col(string_len_uniq(Tag::Name, 50))
+                        .col(char_len_null(Tag::Color, 7)),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(User::Table)
+                        .col(pk_auto(User::Id))
+                        .col(integer(User::OrganizationId))
+                        .col(string_uniq(User::Email))
+                        .col(string_null(User::DisplayName))
+                        .col(string_len(User::Role, 16))
+                        .col(boolean(User::IsActive).default(true))
+                        .col(json(User::Settings))
+                        .col(uuid_uniq(User::ExternalId))
+                        .col(
+                            timestamp_with_time_zone(User::CreatedAt)
+                                .default(Expr::current_timestamp()),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-user-organization_id")
+                                .from(User::Table, User::OrganizationId)
+                                .to(Organization::Table, Organization::Id)
+                                .on_delete(ForeignKeyAction::Cascade)
+                                .on_update(ForeignKeyAction::Cascade),
+                        ),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(AuditEvent::Table)
+                        .col(big_pk_auto(AuditEvent::Id))
+                        .col(uuid(AuditEvent::EventId))
+                        .col(integer_null(AuditEvent::ActorId))
+                        .col(string_len(AuditEvent::Action, 64))
+                        .col(json(AuditEvent::Payload))
+                        .col(timestamp_with_time_zone(AuditEvent::OccurredAt))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-audit_event-actor_id")
+                                .from(AuditEvent::Table, AuditEvent::ActorId)
+                                .to(User::Table, User::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        ),
+                ),
+                Change::create_index(
+                    Index::create()
+                        .name("idx-audit_event-action")
+                        .table(AuditEvent::Table)
+                        .col(AuditEvent::Action),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(Project::Table)
+                        .col(pk_auto(Project::Id))
+                        .col(integer(Project::OrganizationId))
+                        .col(string_len(Project::Name, 120))
+                        .col(text_null(Project::Description))
+                        .col(enumeration(
+                            Project::Status,
+                            "project_status",
+                            ["planned", "active", "archived"],
+                        ))
+                        .col(decimal_len_null(Project::Budget, 12, 2))
+                        .col(integer_null(Project::OwnerId))
+                        .col(
+                            timestamp_with_time_zone(Project::CreatedAt)
+                                .default(Expr::current_timestamp()),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-project-organization_id")
+                                .from(Project::Table, Project::OrganizationId)
+                                .to(Organization::Table, Organization::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-project-owner_id")
+                                .from(Project::Table, Project::OwnerId)
+                                .to(User::Table, User::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        ),
+                ),
+                Change::create_index(
+                    Index::create()
+                        .name("idx-project-organization_project_name")
+                        .table(Project::Table)
+                        .col(Project::OrganizationId)
+                        .col(Project::Name)
+                        .unique(),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(Task::Table)
+                        .col(big_pk_auto(Task::Id))
+                        .col(integer(Task::ProjectId))
+                        .col(big_integer_null(Task::ParentId))
+                        .col(string_len(Task::Title, 200))
+                        .col(small_integer(Task::Priority).default(0))
+                        .col(timestamp_with_time_zone_null(Task::DueAt))
+                        .col(boolean(Task::Done).default(false))
+                        .col(decimal_len_null(Task::EstimateHours, 6, 2))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-task-parent_id")
+                                .from(Task::Table, Task::ParentId)
+                                .to(Task::Table, Task::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-task-project_id")
+                                .from(Task::Table, Task::ProjectId)
+                                .to(Project::Table, Project::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        ),
+                ),
+                Change::create_index(
+                    Index::create()
+                        .name("idx-task-due_at")
+                        .table(Task::Table)
+                        .col(Task::DueAt),
+                ),
+                Change::create_table(
+                    Table::create()
+                        .table(TaskTag::Table)
+                        .col(big_integer(TaskTag::TaskId))
+                        .col(integer(TaskTag::TagId))
+                        .col(
+                            timestamp_with_time_zone(TaskTag::TaggedAt)
+                                .default(Expr::current_timestamp()),
+                        )
+                        .primary_key(
+                            Index::create()
+                                .name("pk-task_tag")
+                                .col(TaskTag::TaskId)
+                                .col(TaskTag::TagId),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-task_tag-tag_id")
+                                .from(TaskTag::Table, TaskTag::TagId)
+                                .to(Tag::Table, Tag::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk-task_tag-task_id")
+                                .from(TaskTag::Table, TaskTag::TaskId)
+                                .to(Task::Table, Task::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        ),
+                ),
+            ])
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        // Drop table `audit_event`
-        manager
-            .drop_table(Table::drop().table(AuditEvent::Table).to_owned())
-            .await?;
-        // Drop table `task_tag`
-        manager
-            .drop_table(Table::drop().table(TaskTag::Table).to_owned())
-            .await?;
-        // Drop table `task`
-        manager
-            .drop_table(Table::drop().table(Task::Table).to_owned())
-            .await?;
-        // Drop table `project`
-        manager
-            .drop_table(Table::drop().table(Project::Table).to_owned())
-            .await?;
-        // Drop table `user`
-        manager
-            .drop_table(Table::drop().table(User::Table).to_owned())
-            .await?;
-        // Drop table `organization`
-        manager
-            .drop_table(Table::drop().table(Organization::Table).to_owned())
-            .await?;
-        // Drop table `tag`
-        manager
-            .drop_table(Table::drop().table(Tag::Table).to_owned())
-            .await?;
-        // Drop enum type `project_status`
-        if backend == DbBackend::Postgres {
-            manager
-                .drop_type(
-                    extension::postgres::Type::drop()
-                        .name(Alias::new("project_status"))
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        Online::new(manager)
+            .run([
+                Change::drop_table(AuditEvent::Table),
+                Change::drop_table(TaskTag::Table),
+                Change::drop_table(Task::Table),
+                Change::drop_table(Project::Table),
+                Change::drop_table(User::Table),
+                Change::drop_table(Organization::Table),
+                Change::drop_table(Tag::Table),
+                Change::drop_enum("project_status"),
+            ])
+            .await
     }
 }
 

@@ -316,7 +316,9 @@ impl Change {
         .into()
     }
 
-    /// `MODIFY COLUMN` with the column's whole new definition (MySQL/MariaDB's form).
+    /// The column's whole new definition: `MODIFY COLUMN` on MySQL/MariaDB; on SQLite, whose
+    /// `ALTER TABLE` cannot change a column, a rebuild of the table from its definition in the
+    /// database with this column's replaced (rows, indexes and triggers kept).
     pub fn modify_column(table: impl IntoIden, column: impl Borrow<ColumnDef>) -> Self {
         Kind::ModifyColumn {
             table: name(table),
@@ -352,7 +354,8 @@ impl Change {
     /// A foreign key. On PostgreSQL a table that holds rows gets it `NOT VALID` and then
     /// validated, so that the check of existing rows blocks no writer; the same key under
     /// another name is kept instead of doubled. SQLite keeps foreign keys in the table's
-    /// definition: there the table's rebuild adds it, and this does nothing.
+    /// definition: there the table is rebuilt from its definition in the database with
+    /// `CONSTRAINT name FOREIGN KEY ...` added, unless it has the same key already.
     pub fn add_foreign_key(foreign_key: impl Borrow<ForeignKeyCreateStatement>) -> Self {
         let foreign_key = foreign_key.borrow().clone();
         let table = match foreign_key.get_foreign_key().get_table() {
@@ -362,7 +365,10 @@ impl Change {
         Kind::AddForeignKey { table, foreign_key }.into()
     }
 
-    /// Drops a foreign key (and, on MySQL/MariaDB, the index it made); nothing on SQLite.
+    /// Drops a foreign key (and, on MySQL/MariaDB, the index it made). On SQLite the table is
+    /// rebuilt without the constraint of this name; SQLite keeps no name for a key declared
+    /// without `CONSTRAINT name` (as `create_table` declares them), so there this drops keys
+    /// that [`Change::add_foreign_key`] added.
     pub fn drop_foreign_key(table: impl IntoIden, key: &str) -> Self {
         Kind::DropForeignKey {
             table: name(table),

@@ -303,7 +303,11 @@ async fn execute(
         }
         Kind::CreateTable(table) => {
             if todo(manager, plain, Leaves::Table(&table_name(table))).await? {
-                manager.create_table(table.clone()).await?;
+                if backend == DbBackend::Sqlite {
+                    crate::sqlite::create_table(manager, table.clone()).await?;
+                } else {
+                    manager.create_table(table.clone()).await?;
+                }
             }
         }
         Kind::DropTable(table) => {
@@ -357,6 +361,10 @@ async fn execute(
                 alter(manager, context, table, statement).await?;
             }
         }
+        Kind::ModifyColumn { table, column } if backend == DbBackend::Sqlite => {
+            let edit = crate::sqlite::Edit::Column(Box::new(column.clone()));
+            crate::sqlite::rebuild_live(manager, table, edit).await?;
+        }
         Kind::ModifyColumn { table, column } => {
             let statement = Table::alter()
                 .table(Alias::new(table.as_str()))
@@ -389,7 +397,10 @@ async fn execute(
         Kind::AddForeignKey { table, foreign_key } => {
             let name = foreign_key.get_foreign_key().get_name().unwrap_or_default();
             if backend == DbBackend::Sqlite {
-                // The key is part of the table's definition there: the rebuild adds it.
+                // The key is part of the table's definition there (a table made in this run
+                // has it already, which the rebuild finds).
+                let edit = crate::sqlite::Edit::AddForeignKey(Box::new(foreign_key.clone()));
+                crate::sqlite::rebuild_live(manager, table, edit).await?;
             } else if postgres && context.live(table) {
                 crate::postgres::add_foreign_key_not_valid(manager, foreign_key.clone()).await?;
                 crate::postgres::validate_constraint(manager, table, name).await?;
@@ -403,6 +414,10 @@ async fn execute(
                 if todo(manager, plain, Leaves::NoForeignKey(table, name)).await? =>
             {
                 crate::adopt::drop_foreign_key(manager, table, name).await?
+            }
+            DbBackend::Sqlite => {
+                let edit = crate::sqlite::Edit::DropForeignKey(name.clone());
+                crate::sqlite::rebuild_live(manager, table, edit).await?
             }
             _ => {}
         },

@@ -1008,6 +1008,7 @@ fn sqlite_rebuilds(
     let mut rebuilds: BTreeMap<String, Rebuild> = BTreeMap::new();
     let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut checks: Vec<(String, Op)> = Vec::new();
+    let mut live: Vec<(&String, String)> = Vec::new();
     let mut need = |table: &str, reason: String| {
         rebuilds
             .entry(table.to_owned())
@@ -1036,8 +1037,8 @@ fn sqlite_rebuilds(
                 }
             }
             Change::DropColumn { table, column } => {
-                let constrained =
-                    old_table(from, to, table).is_some_and(|t| t.is_constrained(&column.name));
+                let constrained = old_table(from, to, table)
+                    .is_some_and(|t| still_constrained(t, &column.name, ordered, direction));
                 if constrained {
                     need(
                         table,
@@ -1073,16 +1074,24 @@ fn sqlite_rebuilds(
                     ));
                 }
             }
+            // The runtime rebuilds the table from its live definition for these alone (see
+            // `tidemark_runtime::Change::modify_column`); a table rebuilt for another reason
+            // gets them from its new definition.
             Change::AlterColumn {
                 table,
                 from: before,
                 to: after,
             } if backend::sqlite_stores_differently(before, after, from, to) => {
-                need(table, format!("alter column `{}`", after.name));
+                live.push((table, format!("alter column `{}`", after.name)));
             }
             Change::AlterPrimaryKey { table, .. } => need(table, "change the primary key".into()),
             Change::AddForeignKey { table, foreign_key } if !created.contains(table.as_str()) => {
-                need(table, format!("add foreign key `{}`", foreign_key.name));
+                live.push((table, format!("add foreign key `{}`", foreign_key.name)));
+            }
+            // SQLite keeps no name for a key that `CREATE TABLE` declared: the runtime finds by
+            // name only the keys it added, which a `down` undoing its `up` drops.
+            Change::DropForeignKey { table, foreign_key } if direction == Direction::Down => {
+                live.push((table, format!("drop foreign key `{}`", foreign_key.name)));
             }
             Change::DropForeignKey { table, foreign_key } => {
                 need(table, format!("drop foreign key `{}`", foreign_key.name));
@@ -1116,6 +1125,11 @@ fn sqlite_rebuilds(
                 }
             }
             _ => {}
+        }
+    }
+    for (table, reason) in live {
+        if let Some(rebuild) = rebuilds.get_mut(table) {
+            rebuild.reasons.push(reason);
         }
     }
     for (table, column, value) in copies {
@@ -1179,6 +1193,38 @@ fn sqlite_rebuilds(
         }
     }
     rebuilds
+}
+
+/// Whether SQLite's `DROP COLUMN` would refuse `column` of `table` when its turn comes: a key
+/// or index still uses it. Indexes, and in a `down` the foreign keys its `up` added, are
+/// dropped earlier in the same migration without a rebuild.
+fn still_constrained(
+    table: &Table,
+    column: &str,
+    ordered: &[&Change],
+    direction: Direction,
+) -> bool {
+    let dropped_index = |name: &str| {
+        ordered.iter().any(|c| {
+            matches!(c, Change::DropIndex { table: t, index } if *t == table.name && index.name == name)
+        })
+    };
+    let dropped_key = |name: &str| {
+        direction == Direction::Down
+            && ordered.iter().any(|c| {
+                matches!(c, Change::DropForeignKey { table: t, foreign_key } if *t == table.name && foreign_key.name == name)
+            })
+    };
+    table.primary_key.iter().any(|c| c == column)
+        || table.column(column).is_some_and(|c| c.unique)
+        || table
+            .indexes
+            .values()
+            .any(|i| !dropped_index(&i.name) && i.columns.iter().any(|c| c == column))
+        || table
+            .foreign_keys
+            .values()
+            .any(|f| !dropped_key(&f.name) && f.columns.iter().any(|c| c == column))
 }
 
 /// The column a trigger copies into `column` of `table`, when `column` is a shadow.
@@ -1280,9 +1326,13 @@ fn plan_change(
                         column: column.name.clone(),
                         values: after.values.clone(),
                     });
-                    check
-                        .into_iter()
-                        .chain([Op::ModifyColumn { table, column }])
+                    check.into_iter().chain([Op::ModifyColumn {
+                        table,
+                        column: Column {
+                            unique: false,
+                            ..column
+                        },
+                    }])
                 })
                 .collect();
             Step {
@@ -1425,7 +1475,10 @@ fn plan_change(
                         });
                         mysql.push(Op::ModifyColumn {
                             table: table.clone(),
-                            column: column.clone(),
+                            column: Column {
+                                unique: false,
+                                ..column.clone()
+                            },
                         });
                     }
                     Step {
@@ -1540,7 +1593,7 @@ fn plan_change(
             Step {
                 summary,
                 guard: None,
-                sqlite: vec![],
+                sqlite: vec![op.clone()],
                 postgres: vec![op.clone()],
                 mysql: vec![op],
             }
@@ -1548,7 +1601,14 @@ fn plan_change(
         Change::DropForeignKey { table, foreign_key } => Step {
             summary,
             guard: None,
-            sqlite: vec![],
+            // Elsewhere the table's rebuild drops it (see `sqlite_rebuilds`).
+            sqlite: match direction {
+                Direction::Down => vec![Op::DropForeignKey {
+                    table: table.clone(),
+                    name: foreign_key.name.clone(),
+                }],
+                _ => vec![],
+            },
             postgres: vec![Op::DropForeignKey {
                 table: table.clone(),
                 name: foreign_key.name.clone(),
@@ -1593,6 +1653,9 @@ pub(super) fn plan_alter_column(
 ) -> Step {
     let mut postgres = Vec::new();
     let mut mysql = Vec::new();
+    let mut sqlite = Vec::new();
+    let sqlite_live =
+        conversion.is_none() && backend::sqlite_stores_differently(before, after, from, to);
     if let Some(sql) = backfills.get(&(table.to_owned(), after.name.clone()))
         && before.nullable
         && !after.nullable
@@ -1603,7 +1666,17 @@ pub(super) fn plan_alter_column(
             expr: sql.clone(),
         };
         postgres.push(fill.clone());
+        if sqlite_live {
+            sqlite.push(fill.clone());
+        }
         mysql.push(fill);
+    }
+    // SQLite's inline UNIQUE is part of the column's definition.
+    if sqlite_live {
+        sqlite.push(Op::ModifyColumn {
+            table: table.to_owned(),
+            column: after.clone(),
+        });
     }
     let ty = backend::physical_type(&before.ty, from, Backend::Postgres)
         != backend::physical_type(&after.ty, to, Backend::Postgres);
@@ -1698,7 +1771,7 @@ pub(super) fn plan_alter_column(
     Step {
         summary,
         guard: None,
-        sqlite: vec![],
+        sqlite,
         postgres,
         mysql,
     }

@@ -184,12 +184,7 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
         }
     }
     // The runner also compiles tidemark-runtime: a change there needs a new build.
-    let mut runtime: Vec<_> = std::fs::read_dir(workspace_root().join("runtime/src"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    runtime.sort();
-    for f in runtime {
+    for f in files_under(&workspace_root().join("runtime/src")) {
         std::fs::read(&f).unwrap().hash(&mut hasher);
     }
     let key = format!("{:016x}", hasher.finish());
@@ -705,4 +700,22 @@ pub fn change_migration_sizes(scenarios: &[Scenario]) -> BTreeMap<String, usize>
         }
     }
     sizes
+}
+
+/// Every file in `dir` and its subfolders, in a fixed order.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }

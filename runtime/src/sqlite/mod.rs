@@ -8,6 +8,11 @@
 //! point (a NULL where NOT NULL is coming, an orphan row under a new foreign key) rolls the
 //! whole migration back and leaves no temporary table behind.
 
+#[cfg(feature = "sqlite")]
+mod definition;
+#[cfg(feature = "sqlite")]
+mod live;
+
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
@@ -44,8 +49,7 @@ pub async fn rebuild_table(
 
     let mut scratch_table = table.clone();
     scratch_table.table(Alias::new(&scratch));
-    manager
-        .create_table(scratch_table)
+    create_table(manager, scratch_table)
         .await
         .map_err(|e| fail("creating the new table", e))?;
 
@@ -95,8 +99,28 @@ pub async fn rebuild_table(
         })?;
     }
 
+    replace_with_scratch(manager, &name, &scratch).await?;
+    for index in indexes {
+        manager
+            .create_index(index)
+            .await
+            .map_err(|e| fail("re-creating an index", e))?;
+    }
+    check_foreign_keys(manager, &name).await
+}
+
+/// Drops `table` and renames `scratch`, which holds its rows in their new definition, into
+/// its place.
+async fn replace_with_scratch(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    scratch: &str,
+) -> Result<(), DbErr> {
+    let fail = |what: &str, err: DbErr| {
+        DbErr::Migration(format!("rebuilding SQLite table `{table}`: {what}: {err}"))
+    };
     manager
-        .drop_table(Table::drop().table(Alias::new(&name)).to_owned())
+        .drop_table(Table::drop().table(Alias::new(table)).to_owned())
         .await
         .map_err(|e| fail("dropping the old table", e))?;
     // Between the drop and the rename a view of the table (a phased rename's compatibility
@@ -116,19 +140,58 @@ pub async fn rebuild_table(
     let renamed = manager
         .rename_table(
             Table::rename()
-                .table(Alias::new(&scratch), Alias::new(&name))
+                .table(Alias::new(scratch), Alias::new(table))
                 .to_owned(),
         )
         .await;
     manager.get_connection().execute_raw(legacy(false)).await?;
-    renamed.map_err(|e| fail("renaming the new table into place", e))?;
-    for index in indexes {
+    renamed.map_err(|e| fail("renaming the new table into place", e))
+}
+
+/// What [`rebuild_live`] changes in a table's definition.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // read by the rebuild, which needs it
+pub(crate) enum Edit {
+    /// The column (named by the definition) takes this definition.
+    Column(Box<ColumnDef>),
+    AddForeignKey(Box<ForeignKeyCreateStatement>),
+    /// Drops the table constraint of this name.
+    DropForeignKey(String),
+}
+
+/// Rebuilds `table` from the definition the database holds with `edit` made, keeping its rows,
+/// indexes and triggers; does nothing when the table has the edit already.
+#[cfg(feature = "sqlite")]
+pub(crate) use live::rebuild_live;
+
+#[cfg(not(feature = "sqlite"))]
+pub(crate) async fn rebuild_live(
+    _manager: &SchemaManager<'_>,
+    table: &str,
+    _edit: Edit,
+) -> Result<(), DbErr> {
+    Err(DbErr::Migration(format!(
+        "rebuilding SQLite table `{table}` needs tidemark-runtime's `sqlite` feature"
+    )))
+}
+
+/// Creates `table` with its foreign keys named (`CONSTRAINT name FOREIGN KEY`), which sea-query
+/// leaves out on SQLite, so that [`Edit::DropForeignKey`] finds them by name later.
+pub(crate) async fn create_table(
+    manager: &SchemaManager<'_>,
+    table: TableCreateStatement,
+) -> Result<(), DbErr> {
+    #[cfg(feature = "sqlite")]
+    {
+        let sql = live::create_table_sql(&table, &table_name(&table)?)?;
         manager
-            .create_index(index)
+            .get_connection()
+            .execute_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
-            .map_err(|e| fail("re-creating an index", e))?;
+            .map(|_| ())
     }
-    check_foreign_keys(manager, &name).await
+    #[cfg(not(feature = "sqlite"))]
+    manager.create_table(table).await
 }
 
 fn table_name(table: &TableCreateStatement) -> Result<String, DbErr> {
