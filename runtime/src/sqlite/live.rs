@@ -20,13 +20,7 @@ pub(crate) async fn rebuild_live(
         ))
     };
     if crate::preview::previewing() {
-        let note = format!(
-            "-- rebuild {} from its definition in the database, keeping its rows, indexes and \
-             triggers, to {}",
-            crate::raw::quote(DbBackend::Sqlite, table),
-            describe(&edit)
-        );
-        return execute(manager, note).await;
+        return preview(manager, table, &edit).await;
     }
     let sql = query_strings(
         manager,
@@ -89,6 +83,35 @@ pub(crate) async fn rebuild_live(
             .map_err(|e| fail(format!("re-creating an index or trigger: {e}")))?;
     }
     check_foreign_keys(manager, table).await
+}
+
+/// The rebuild as a preview shows it: a preview has no table to read, so the statements that
+/// depend on the live definition say what they hold, and the rest are the ones that run. Lint
+/// and preflight read them as they read any rebuild: a scratch table created, the old table
+/// dropped and the scratch renamed into its place.
+async fn preview(manager: &SchemaManager<'_>, table: &str, edit: &Edit) -> Result<(), DbErr> {
+    let quoted = crate::raw::quote(DbBackend::Sqlite, table);
+    let scratch = format!("{REBUILD_PREFIX}{table}");
+    let quoted_scratch = crate::raw::quote(DbBackend::Sqlite, &scratch);
+    execute(
+        manager,
+        format!(
+            "CREATE TABLE {quoted_scratch} (/* the definition of {quoted} in the database, to {} */)",
+            describe(edit)
+        ),
+    )
+    .await?;
+    execute(
+        manager,
+        format!("INSERT INTO {quoted_scratch} SELECT /* every column */ FROM {quoted}"),
+    )
+    .await?;
+    super::replace_with_scratch(manager, table, &scratch).await?;
+    execute(
+        manager,
+        format!("-- re-create the indexes and triggers of {quoted} from their SQL in the database"),
+    )
+    .await
 }
 
 /// Makes `edit` in `definition`; `false` when the table has it already.
