@@ -30,10 +30,7 @@ impl Backend {
 
     /// `name` as a quoted identifier in this backend's SQL.
     pub fn quote(self, name: &str) -> String {
-        match self {
-            Backend::Mysql => format!("`{}`", name.replace('`', "``")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
-        }
+        tidemark_runtime::names::quote(self.db(), name)
     }
 
     /// sea-orm's name for this backend.

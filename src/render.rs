@@ -864,7 +864,7 @@ fn fit_tokens(fit: &crate::plan::fit::Fit) -> TokenStream {
 /// A string type gets no cast: without `USING` the conversion is an assignment cast, which
 /// fails on a value too long, where an explicit `::varchar(n)` would cut it silently.
 fn pg_using(column: &str, ty: &ColumnType) -> Option<String> {
-    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    let quoted = Backend::Postgres.quote(column);
     let target = match ty {
         ColumnType::String(_) | ColumnType::Char(_) | ColumnType::Text => return None,
         ColumnType::Enum(name) => return Some(format!("{quoted}::text::\"{name}\"")),

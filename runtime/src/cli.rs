@@ -272,8 +272,8 @@ async fn settle_history(
     }
     if db.get_database_backend() == DbBackend::Postgres {
         let path = format!(
-            "SET search_path TO \"{}\"",
-            schema.unwrap_or("public").replace('"', "\"\"")
+            "SET search_path TO {}",
+            crate::names::quote(DbBackend::Postgres, schema.unwrap_or("public"))
         );
         db.execute_unprepared(&path).await.ok();
     }

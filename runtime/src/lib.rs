@@ -15,6 +15,7 @@ pub mod lock;
 mod message;
 pub mod migrator_lock;
 pub mod mysql;
+pub mod names;
 pub mod online;
 pub mod postgres;
 pub mod preview;

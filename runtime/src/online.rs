@@ -239,7 +239,7 @@ async fn alter<S: StatementBuilder>(
 }
 
 fn pg_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    crate::names::quote(DbBackend::Postgres, name)
 }
 
 /// Whether the step still has to run. A plain migration runs in one transaction and has no

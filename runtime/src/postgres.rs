@@ -9,7 +9,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    crate::names::quote(DbBackend::Postgres, name)
 }
 
 fn literal(value: &str) -> String {

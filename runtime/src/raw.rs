@@ -2,15 +2,9 @@
 //! backend, statements run one after another.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
-/// `name` as an identifier of `backend`.
-pub(crate) fn quote(backend: DbBackend, name: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
+pub(crate) use crate::names::quote;
 
 /// Runs `statements` in order, stopping at the first that fails.
 pub(crate) async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {

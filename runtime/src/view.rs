@@ -15,9 +15,7 @@ use crate::raw::{quote, run};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-/// PostgreSQL: the comment that marks a view as tidemark's, so that introspection tells it from
-/// the application's own views.
-pub const VIEW_COMMENT: &str = "tidemark compatibility view";
+pub use crate::names::VIEW_COMMENT;
 
 /// Makes `view` a view of the whole of `table`, writable as the table is.
 pub async fn create_view(

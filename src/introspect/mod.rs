@@ -21,9 +21,7 @@ pub use mysql::mysql;
 pub use postgres::postgres;
 pub use sqlite::sqlite;
 
-/// The comment that marks a PostgreSQL view as tidemark's compatibility view
-/// (`tidemark_runtime::view::VIEW_COMMENT`, which writes it).
-pub const VIEW_COMMENT: &str = "tidemark compatibility view";
+pub use tidemark_runtime::names::VIEW_COMMENT;
 
 /// Tables that belong to the migrator or the database, not to the application.
 const MIGRATOR_TABLES: [&str; 3] = [

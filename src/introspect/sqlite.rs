@@ -47,7 +47,7 @@ pub async fn sqlite(db: &DatabaseConnection) -> Result<Schema> {
 /// The table of a view as `tidemark_runtime::view::create_view` writes it
 /// (`CREATE VIEW "v" AS SELECT * FROM "t"`); none for any other view.
 fn compatibility_view_table(name: &str, sql: &str) -> Option<String> {
-    let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+    let quote = |n: &str| crate::backend::Backend::Sqlite.quote(n);
     let table = sql
         .strip_prefix(&format!("CREATE VIEW {} AS SELECT * FROM \"", quote(name)))?
         .strip_suffix('"')?;

@@ -39,8 +39,7 @@ const ALL: &[Backend] = &[Backend::Postgres, Backend::Mysql, Backend::Sqlite];
 const SERVERS: &[Backend] = &[Backend::Postgres, Backend::Mysql];
 const MYSQL: &[Backend] = &[Backend::Mysql];
 
-/// The scratch table of tidemark's SQLite rebuild (`tidemark_runtime::sqlite::REBUILD_PREFIX`).
-const REBUILD_PREFIX: &str = "__tidemark_rebuild_";
+use tidemark_runtime::names::REBUILD_PREFIX;
 
 pub static RULES: &[Rule] = &[
     Rule {

@@ -16,8 +16,7 @@ mod live;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
-/// Prefix of the temporary table a rebuild copies rows into.
-pub const REBUILD_PREFIX: &str = "__tidemark_rebuild_";
+pub use crate::names::REBUILD_PREFIX;
 
 /// Rebuilds `table` (named by the statement) with the definition `table` gives, keeping its
 /// rows.
