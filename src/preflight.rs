@@ -551,7 +551,7 @@ async fn check_locks(
 ) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let mut sized = std::collections::BTreeMap::new();
-    for table in lint::touched_tables(up) {
+    for table in lint::touched_tables(up, backend) {
         if live.table(&table).is_none() {
             continue;
         }
@@ -564,7 +564,7 @@ async fn check_locks(
         let Some(rate) = rows_per_second(finding.rule.id) else {
             continue;
         };
-        let Some(table) = lint::statement_table(&finding.statement) else {
+        let Some(table) = lint::statement_table(&finding.statement, backend) else {
             continue;
         };
         let Some(rows) = sized.get(&table) else {

@@ -130,11 +130,14 @@ pub fn check(recorded: &Recorded, backend: Backend, waived: &[Waiver]) -> Vec<Fi
 }
 
 /// The tables a migration's statements change that it did not create itself.
-pub fn touched_tables(recorded: &Recorded) -> std::collections::BTreeSet<String> {
+pub fn touched_tables(recorded: &Recorded, backend: Backend) -> std::collections::BTreeSet<String> {
     let mut created = std::collections::BTreeSet::new();
     let mut touched = std::collections::BTreeSet::new();
     for statement in &recorded.statements {
-        let words = sql::Words::new(statement);
+        // An unreadable statement is lint's `unreadable-statement` finding.
+        let Ok(words) = sql::Words::new(statement, backend) else {
+            continue;
+        };
         if let Some(table) = words.created_table() {
             created.insert(table);
         } else if let Some(table) = words.table()
@@ -147,8 +150,8 @@ pub fn touched_tables(recorded: &Recorded) -> std::collections::BTreeSet<String>
 }
 
 /// The table a statement changes, if it names one (`ALTER TABLE`, `UPDATE`, `CREATE INDEX`).
-pub fn statement_table(statement: &str) -> Option<String> {
-    sql::Words::new(statement).table()
+pub fn statement_table(statement: &str, backend: Backend) -> Option<String> {
+    sql::Words::new(statement, backend).ok()?.table()
 }
 
 /// A finding for a person: rule, statement, why it hurts, the safe form, how to waive it.

@@ -43,6 +43,16 @@ use tidemark_runtime::names::REBUILD_PREFIX;
 
 pub static RULES: &[Rule] = &[
     Rule {
+        id: "unreadable-statement",
+        backends: ALL,
+        why: "lint cannot read the statement in the backend's SQL dialect, so no other rule \
+              has checked it",
+        safe: "write the statement as the backend spells SQL, or review it by hand and waive \
+               the rule with the reason",
+        up_only: false,
+        check: unreadable_statement,
+    },
+    Rule {
         id: "create-index-blocks-writes",
         backends: PG,
         why: "CREATE INDEX holds a SHARE lock for the whole build, so every write to the table \
@@ -174,6 +184,9 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 
 pub struct Context {
     statements: Vec<Words>,
+    /// The statements the tokenizer could not read, with its complaint (their words are
+    /// empty, so no other rule sees them).
+    unreadable: Vec<(usize, String)>,
     transactional: bool,
     /// Tables created by the statements before each one: new tables are empty and unused,
     /// so their DDL needs no care.
@@ -181,8 +194,19 @@ pub struct Context {
 }
 
 impl Context {
-    pub(super) fn new(recorded: &Recorded, _backend: Backend) -> Context {
-        let statements: Vec<Words> = recorded.statements.iter().map(|s| Words::new(s)).collect();
+    pub(super) fn new(recorded: &Recorded, backend: Backend) -> Context {
+        let mut unreadable = Vec::new();
+        let statements: Vec<Words> = recorded
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Words::new(s, backend).unwrap_or_else(|e| {
+                    unreadable.push((i, e));
+                    Words::default()
+                })
+            })
+            .collect();
         let mut created = BTreeSet::new();
         let mut created_before = Vec::with_capacity(statements.len());
         for words in &statements {
@@ -193,6 +217,7 @@ impl Context {
         }
         Context {
             statements,
+            unreadable,
             transactional: recorded.transactional,
             created_before,
         }
@@ -205,6 +230,13 @@ impl Context {
             (!self.created_before[i].contains(&table)).then_some((i, w, table))
         })
     }
+}
+
+fn unreadable_statement(cx: &Context) -> Vec<(usize, String)> {
+    cx.unreadable
+        .iter()
+        .map(|(i, e)| (*i, format!("the SQL tokenizer stops: {e}")))
+        .collect()
 }
 
 fn create_index_blocks_writes(cx: &Context) -> Vec<(usize, String)> {
@@ -415,7 +447,8 @@ mod tests {
             statements: statements.iter().map(|s| s.to_string()).collect(),
         };
         let rule = by_id(rule).expect("known rule");
-        !(rule.check)(&Context::new(&recorded, Backend::Postgres)).is_empty()
+        // Each rule's statements are written in the SQL of the first backend it checks.
+        !(rule.check)(&Context::new(&recorded, rule.backends[0])).is_empty()
     }
 
     /// Each rule fires on its bad form and stays quiet on its safe form.
@@ -529,6 +562,12 @@ mod tests {
             "destructive-step",
             &[r#"ALTER TABLE "user" DROP COLUMN "legacy""#],
             &[r#"ALTER TABLE "user" ADD COLUMN "legacy" text"#],
+            false,
+        );
+        bad_and_safe(
+            "unreadable-statement",
+            &[r#"UPDATE "user" SET "note" = 'never closed"#],
+            &[r#"UPDATE "user" SET "note" = $$ 'inside $$ WHERE "id" < 5 -- it's a comment"#],
             false,
         );
         bad_and_safe(

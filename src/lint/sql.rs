@@ -1,8 +1,14 @@
 //! Just enough reading of SQL statements for the lint rules: keywords found outside quoted
-//! names and string literals, and the names after them.
+//! names, string literals and comments, and the names after them. sqlparser's tokenizer reads
+//! each backend's dialect (comments, PostgreSQL's dollar quoting and `E''` strings, MySQL's
+//! back-quoted names).
+
+use crate::backend::Backend;
+use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// A statement split into words: keywords upper-cased, quoted names and literals kept whole.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Words {
     words: Vec<Word>,
 }
@@ -17,55 +23,52 @@ enum Word {
 }
 
 impl Words {
-    pub(super) fn new(sql: &str) -> Words {
-        let mut words = Vec::new();
-        let mut chars = sql.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' | '`' => {
-                    let mut name = String::new();
-                    while let Some(n) = chars.next() {
-                        if n == c {
-                            if chars.peek() == Some(&c) {
-                                chars.next();
-                                name.push(c);
-                                continue;
-                            }
-                            break;
-                        }
-                        name.push(n);
-                    }
-                    words.push(Word::Name(name));
-                }
-                '\'' => {
-                    while let Some(n) = chars.next() {
-                        if n == '\'' {
-                            if chars.peek() == Some(&'\'') {
-                                chars.next();
-                                continue;
-                            }
-                            break;
-                        }
-                    }
-                    words.push(Word::Literal);
-                }
-                c if c.is_alphanumeric() || c == '_' => {
-                    let mut word = c.to_string();
-                    while let Some(&n) = chars.peek() {
-                        if n.is_alphanumeric() || n == '_' || n == '$' {
-                            word.push(n);
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    words.push(Word::Keyword(word.to_ascii_uppercase()));
-                }
-                c if c.is_whitespace() => {}
-                c => words.push(Word::Symbol(c)),
-            }
-        }
-        Words { words }
+    /// The words of `sql` as `backend` reads it; the tokenizer's complaint when it cannot.
+    pub(super) fn new(sql: &str, backend: Backend) -> Result<Words, String> {
+        let dialect: &dyn Dialect = match backend {
+            Backend::Postgres => &PostgreSqlDialect {},
+            Backend::Mysql => &MySqlDialect {},
+            Backend::Sqlite => &SQLiteDialect {},
+        };
+        let tokens = Tokenizer::new(dialect, sql)
+            .tokenize()
+            .map_err(|e| e.to_string())?;
+        let words = tokens
+            .into_iter()
+            .filter_map(|token| {
+                Some(match token {
+                    Token::Whitespace(_) | Token::EOF => return None,
+                    Token::Word(w) if w.quote_style.is_some() => Word::Name(w.value),
+                    Token::Word(w) => Word::Keyword(w.value.to_ascii_uppercase()),
+                    Token::Number(n, _) => Word::Keyword(n),
+                    Token::Placeholder(p) => Word::Keyword(p),
+                    Token::Lt | Token::LtEq => Word::Symbol('<'),
+                    Token::Gt | Token::GtEq => Word::Symbol('>'),
+                    Token::LParen => Word::Symbol('('),
+                    Token::RParen => Word::Symbol(')'),
+                    Token::Char(c) => Word::Symbol(c),
+                    Token::SingleQuotedString(_)
+                    | Token::DoubleQuotedString(_)
+                    | Token::TripleSingleQuotedString(_)
+                    | Token::TripleDoubleQuotedString(_)
+                    | Token::DollarQuotedString(_)
+                    | Token::SingleQuotedByteStringLiteral(_)
+                    | Token::DoubleQuotedByteStringLiteral(_)
+                    | Token::TripleSingleQuotedByteStringLiteral(_)
+                    | Token::TripleDoubleQuotedByteStringLiteral(_)
+                    | Token::SingleQuotedRawStringLiteral(_)
+                    | Token::DoubleQuotedRawStringLiteral(_)
+                    | Token::TripleSingleQuotedRawStringLiteral(_)
+                    | Token::TripleDoubleQuotedRawStringLiteral(_)
+                    | Token::NationalStringLiteral(_)
+                    | Token::EscapedStringLiteral(_)
+                    | Token::UnicodeStringLiteral(_)
+                    | Token::HexStringLiteral(_) => Word::Literal,
+                    other => Word::Symbol(other.to_string().chars().next().unwrap_or(' ')),
+                })
+            })
+            .collect();
+        Ok(Words { words })
     }
 
     fn keyword_at(&self, i: usize) -> Option<&str> {
@@ -177,21 +180,61 @@ mod tests {
 
     #[test]
     fn names_come_out_unquoted() {
-        let w = Words::new(r#"ALTER TABLE "user" ALTER COLUMN "full ""name""" SET NOT NULL"#);
+        let w = Words::new(
+            r#"ALTER TABLE "user" ALTER COLUMN "full ""name""" SET NOT NULL"#,
+            Backend::Postgres,
+        )
+        .unwrap();
         assert_eq!(w.table().as_deref(), Some("user"));
         assert_eq!(
             w.column_after(&["ALTER", "COLUMN"]).as_deref(),
             Some("full \"name\"")
         );
-        let w = Words::new("CREATE UNIQUE INDEX IF NOT EXISTS `ix` ON `order` (`a`)");
+        let w = Words::new(
+            "CREATE UNIQUE INDEX IF NOT EXISTS `ix` ON `order` (`a`)",
+            Backend::Mysql,
+        )
+        .unwrap();
         assert_eq!(w.table().as_deref(), Some("order"));
     }
 
     #[test]
     fn literals_hide_their_keywords() {
-        let w = Words::new("UPDATE t SET note = 'WHERE id < 5'");
+        let w = Words::new("UPDATE t SET note = 'WHERE id < 5'", Backend::Sqlite).unwrap();
         assert!(!w.is_bounded());
-        let w = Words::new(r#"UPDATE "t" SET "c" = 1 WHERE "id" >= 1 AND "id" < 1001"#);
+        let w = Words::new(
+            r#"UPDATE "t" SET "c" = 1 WHERE "id" >= 1 AND "id" < 1001"#,
+            Backend::Postgres,
+        )
+        .unwrap();
         assert!(w.is_bounded());
+    }
+
+    #[test]
+    fn comments_dollar_quotes_and_escaped_strings_hide_their_keywords() {
+        // A comment naming another statement is not that statement.
+        let w = Words::new(
+            "/* ALTER TABLE \"x\" */ UPDATE \"t\" SET \"c\" = 1 -- WHERE \"id\" < 5",
+            Backend::Postgres,
+        )
+        .unwrap();
+        assert_eq!(w.table().as_deref(), Some("t"));
+        assert!(!w.is_bounded());
+        let w = Words::new(
+            "UPDATE \"t\" SET \"c\" = $body$ WHERE id < 5 $body$",
+            Backend::Postgres,
+        )
+        .unwrap();
+        assert!(!w.is_bounded());
+        let w = Words::new(r"UPDATE t SET c = E'it\'s WHERE id < 5'", Backend::Postgres).unwrap();
+        assert!(!w.is_bounded());
+        let w = Words::new("# a comment\nDROP TABLE `t`", Backend::Mysql).unwrap();
+        assert!(w.starts(&["DROP", "TABLE"]));
+    }
+
+    #[test]
+    fn an_unreadable_statement_says_why() {
+        let err = Words::new("UPDATE t SET c = 'never closed", Backend::Sqlite).unwrap_err();
+        assert!(err.contains("Unterminated"), "{err}");
     }
 }
