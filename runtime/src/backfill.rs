@@ -15,7 +15,9 @@ use std::time::Duration;
 /// Rows per batch, and the pause between batches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batches {
+    /// Rows per batch (at least 1); each batch commits on its own.
     pub size: u64,
+    /// Pause after each batch, to leave the server room for its own traffic.
     pub pause: Duration,
 }
 
@@ -46,7 +48,9 @@ impl Batches {
 /// What to fill: `column` of `table` gets `expression` wherever it is NULL.
 #[derive(Clone, Copy, Debug)]
 pub struct Backfill<'a> {
+    /// The table to fill.
     pub table: &'a str,
+    /// The column that gets `expression` where it is NULL.
     pub column: &'a str,
     /// SQL over the row, e.g. `lower("email")`.
     pub expression: &'a str,

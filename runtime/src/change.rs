@@ -18,7 +18,7 @@ use std::borrow::Borrow;
 ///
 /// let changes = [
 ///     Change::add_column("post", ColumnDef::new("subtitle").string().null()),
-///     Change::create_index(Index::create().name("idx_post_subtitle").table("post").col("subtitle")),
+/// Change::create_index(Index::create().name("idx_post_subtitle").table("post").col("subtitle")),
 /// ];
 /// assert_eq!(changes.len(), 2);
 /// ```
@@ -32,30 +32,43 @@ pub struct Change {
 /// The condition of a [`Change::when`]: run the change only if the live schema is so.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum When {
+    /// The table exists.
     TableExists(String),
+    /// The table does not exist.
     TableMissing(String),
+    /// The column `(table, column)` exists.
     ColumnExists(String, String),
+    /// The column `(table, column)` does not exist.
     ColumnMissing(String, String),
+    /// The index `(table, index)` exists.
     IndexExists(String, String),
+    /// The index `(table, index)` does not exist.
     IndexMissing(String, String),
 }
 
 impl When {
+    /// Only if `table` exists.
     pub fn table_exists(table: impl IntoIden) -> When {
         When::TableExists(name(table))
     }
+    /// Only if `table` does not exist.
     pub fn table_missing(table: impl IntoIden) -> When {
         When::TableMissing(name(table))
     }
+    /// Only if `table` has `column`.
     pub fn column_exists(table: impl IntoIden, column: impl IntoIden) -> When {
         When::ColumnExists(name(table), name(column))
     }
+    /// Only if `table` has no `column`: a column a previous run or a hand-made fix added already is
+    /// left alone.
     pub fn column_missing(table: impl IntoIden, column: impl IntoIden) -> When {
         When::ColumnMissing(name(table), name(column))
     }
+    /// Only if `table` has the index named `index`.
     pub fn index_exists(table: impl IntoIden, index: &str) -> When {
         When::IndexExists(name(table), index.to_owned())
     }
+    /// Only if `table` has no index named `index`.
     pub fn index_missing(table: impl IntoIden, index: &str) -> When {
         When::IndexMissing(name(table), index.to_owned())
     }
@@ -279,10 +292,13 @@ impl Change {
         Kind::CreateTable(table.borrow().clone()).into()
     }
 
+    /// Drops the table and its rows (a destructive change: the generator writes it only with
+    /// consent).
     pub fn drop_table(table: impl IntoIden) -> Self {
         Kind::DropTable(name(table)).into()
     }
 
+    /// Renames a table.
     pub fn rename_table(from: impl IntoIden, to: impl IntoIden) -> Self {
         Kind::RenameTable {
             from: name(from),
@@ -291,6 +307,8 @@ impl Change {
         .into()
     }
 
+    /// Adds a column. A NOT NULL column without a default on a table with rows is refused by the
+    /// server; the generator adds it nullable, backfills and then sets NOT NULL.
     pub fn add_column(table: impl IntoIden, column: impl Borrow<ColumnDef>) -> Self {
         Kind::AddColumn {
             table: name(table),
@@ -299,6 +317,8 @@ impl Change {
         .into()
     }
 
+    /// Drops a column and its values; on SQLite the indexes that use it must be dropped first (the
+    /// generator orders them so).
     pub fn drop_column(table: impl IntoIden, column: impl IntoIden) -> Self {
         Kind::DropColumn {
             table: name(table),
@@ -307,6 +327,7 @@ impl Change {
         .into()
     }
 
+    /// Renames a column.
     pub fn rename_column(table: impl IntoIden, from: impl IntoIden, to: impl IntoIden) -> Self {
         Kind::RenameColumn {
             table: name(table),
@@ -343,6 +364,8 @@ impl Change {
         .into()
     }
 
+    /// Drops the index named `index` of `table`: `CONCURRENTLY` on PostgreSQL when the table holds
+    /// rows.
     pub fn drop_index(table: impl IntoIden, index: &str) -> Self {
         Kind::DropIndex {
             table: name(table),
@@ -556,6 +579,7 @@ impl Change {
         .into()
     }
 
+    /// Removes the trigger that [`Change::install_sync`] put on `table` for `column`.
     pub fn remove_sync(table: impl IntoIden, column: impl IntoIden) -> Self {
         Kind::RemoveSync {
             table: name(table),
@@ -621,6 +645,7 @@ impl Change {
         .into()
     }
 
+    /// Drops a compatibility view that [`Change::create_view`] made.
     pub fn drop_view(view: impl IntoIden) -> Self {
         Kind::DropView(name(view)).into()
     }

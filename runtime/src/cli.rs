@@ -524,7 +524,9 @@ fn record_mysql_statement(info: &metric::Info<'_>) {
 /// Which way the failed command was moving, for the report of what stayed applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// `up`: applying migrations.
     Up,
+    /// `down`: rolling them back.
     Down,
     /// `fresh` and `refresh` roll back and apply: the migration's state is for `status` to say.
     Both,

@@ -21,9 +21,19 @@ pub enum Fit {
     Chars(u32),
     /// A decimal of this precision and scale: no digit after the point lost to rounding and
     /// none too many before it.
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        /// Digits in all.
+        precision: u32,
+        /// Digits after the point.
+        scale: u32,
+    },
     /// A whole number between `min` and `max`.
-    Integer { min: i64, max: i64 },
+    Integer {
+        /// The smallest value that fits.
+        min: i64,
+        /// The largest value that fits.
+        max: i64,
+    },
     /// A single-precision float (`real`, MySQL's `FLOAT`): about 7 significant digits. A
     /// value fits when it reads the same after the conversion (`0.1` does, `0.123456789`
     /// becomes `0.12345679` and does not).

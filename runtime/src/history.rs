@@ -28,7 +28,9 @@ pub(crate) const TABLE_UPPER: &str = "TIDEMARK_MIGRATIONS";
 /// A migration as it is in the crate now.
 #[derive(Clone, Debug)]
 pub struct Current {
+    /// The migration's name, as `seaql_migrations` records it.
     pub name: String,
+    /// The checksum of what it runs (`statements`, run settings left out).
     pub checksum: String,
     /// The statements its `up` runs on this backend, one per line.
     pub statements: String,
@@ -39,12 +41,20 @@ pub struct Current {
 pub enum Problem {
     /// Applied, and its SQL changed since.
     Edited {
+        /// The migration.
         name: String,
+        /// The first statement that differs, as it was applied (none: there were fewer).
         was: Option<String>,
+        /// The same statement as the migration runs it now (none: there are fewer).
         now: Option<String>,
     },
     /// Pending, but registered before `applied`, which already ran.
-    Reordered { name: String, applied: String },
+    Reordered {
+        /// The pending migration.
+        name: String,
+        /// The applied migration registered after it.
+        applied: String,
+    },
 }
 
 impl std::fmt::Display for Problem {

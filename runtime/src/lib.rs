@@ -4,6 +4,8 @@
 //! on `sea-orm-migration` only, so the migration crate never pulls in the generator's
 //! build-time dependencies (syn, quote, prettyplease, clap of the generator).
 
+#![warn(missing_docs)]
+
 pub mod adopt;
 pub mod backfill;
 mod change;

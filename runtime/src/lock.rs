@@ -30,6 +30,7 @@ pub struct LockPolicy {
     pub retries: u32,
     /// Pause before the first retry; it doubles per retry up to `max_backoff`.
     pub backoff: Duration,
+    /// The longest pause between two retries.
     pub max_backoff: Duration,
 }
 

@@ -12,9 +12,13 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 /// A foreign key about to be added: from `table.columns` to `parent.parent_columns`.
 #[derive(Clone, Copy, Debug)]
 pub struct References<'a> {
+    /// The child table.
     pub table: &'a str,
+    /// Its columns the key covers.
     pub columns: &'a [&'a str],
+    /// The table the key points at.
     pub parent: &'a str,
+    /// The parent's columns, in the order of `columns`.
     pub parent_columns: &'a [&'a str],
     /// The migration creates `parent` before adding the key: it will be empty, so every row
     /// with a value points at nothing.

@@ -9,17 +9,25 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 /// The state a step leaves the database in.
 #[derive(Clone, Copy, Debug)]
 pub enum Leaves<'a> {
+    /// The column `(table, column)` exists.
     Column(&'a str, &'a str),
+    /// The column `(table, column)` does not exist.
     NoColumn(&'a str, &'a str),
+    /// The table exists.
     Table(&'a str),
+    /// The table does not exist.
     NoTable(&'a str),
+    /// The index `(table, index)` exists.
     Index(&'a str, &'a str),
+    /// The index `(table, index)` does not exist.
     NoIndex(&'a str, &'a str),
     /// A foreign key constraint `(table, name)`.
     ForeignKey(&'a str, &'a str),
+    /// No foreign key constraint `(table, name)`.
     NoForeignKey(&'a str, &'a str),
     /// A PostgreSQL type (an enum).
     Type(&'a str),
+    /// No PostgreSQL type of this name.
     NoType(&'a str),
 }
 
