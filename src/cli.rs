@@ -294,7 +294,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             }
             let deferred = generate::deferred_contract(&ws)?;
             let summary = pending.summary();
-            if summary.iter().all(|line| deferred.contains(line)) {
+            if pending.only_deferred(&deferred) {
                 say!("In sync but for the contract that `--phased` deferred:");
                 for line in &summary {
                     say!("  - {line}");

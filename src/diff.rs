@@ -7,11 +7,11 @@
 //! Changes carry the old object as well as the new one, so every change can be reversed.
 
 use crate::model::{Column, EnumType, ForeignKey, Index, Schema, Table, View};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One difference between two schemas.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     CreateEnum(EnumType),
@@ -88,7 +88,7 @@ pub enum Change {
 }
 
 /// A column and its shadow of another type, before and after they swap.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnSwap {
     pub table: String,
     /// The column as the expand left it (the old type).

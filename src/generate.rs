@@ -8,7 +8,7 @@ use crate::model::Schema;
 use crate::plan::{self, Backfills, Plan};
 use crate::registry;
 use crate::render;
-use crate::snapshot::{ConvertedColumn, PhasedCopy, Snapshot};
+use crate::snapshot::{ConvertedColumn, Deferred, PhasedCopy, Snapshot};
 use crate::workspace::Workspace;
 use crate::write;
 
@@ -78,6 +78,8 @@ pub struct Phased {
     pub with_contract: Vec<String>,
     /// The contract still to write, in words.
     pub contract: Vec<String>,
+    /// Its changes, as the snapshot records them.
+    pub contract_changes: Vec<Change>,
     /// Whether the contract drops data, so that it needs `--allow-destructive`.
     pub contract_destroys: bool,
     /// The renamed columns the expand copies, new from old.
@@ -117,15 +119,11 @@ fn contract_copies(state: &State, pending: &Pending, backfills: &mut Backfills) 
 fn split_phases(
     pending: &Pending,
     conversions: &plan::Conversions,
-) -> Result<(plan::phased::Expand, Vec<String>, bool)> {
+) -> Result<(plan::phased::Expand, Vec<Change>, bool)> {
     let expand = plan::phased::expand(&pending.old, &pending.new, &pending.changes, conversions)?;
     let changes = diff::diff(&expand.mid, &pending.new, &Renames::default());
-    let contract = changes
-        .iter()
-        .map(|c| plan::describe(c, &pending.new))
-        .collect();
     let destroys = !plan::hazards(&changes).is_empty();
-    Ok((expand, contract, destroys))
+    Ok((expand, changes, destroys))
 }
 
 /// The recorded state: snapshot and registered migrations, checked against each other.
@@ -257,7 +255,7 @@ pub struct Pending {
 }
 
 /// The contract a `--phased` generate left for later, as the snapshot records it.
-pub fn deferred_contract(ws: &Workspace) -> Result<Vec<String>> {
+pub fn deferred_contract(ws: &Workspace) -> Result<Vec<Deferred>> {
     Ok(Snapshot::read(&ws.snapshot())?
         .map(|s| s.deferred)
         .unwrap_or_default())
@@ -269,6 +267,13 @@ impl Pending {
             .iter()
             .map(|c| plan::describe(c, &self.new))
             .collect()
+    }
+
+    /// Whether every pending change is part of the contract a `--phased` generate deferred.
+    pub fn only_deferred(&self, deferred: &[Deferred]) -> bool {
+        self.changes
+            .iter()
+            .all(|c| deferred.iter().any(|d| d.covers(c, &self.new)))
     }
 }
 
@@ -398,6 +403,10 @@ pub fn generate(
         check_conversions(&opts.conversions, &pending, opts.phased)?;
         if opts.phased {
             let (expand, contract, contract_destroys) = split_phases(&pending, &opts.conversions)?;
+            let contract_words = contract
+                .iter()
+                .map(|c| plan::describe(c, &pending.new))
+                .collect();
             check_backfills(&opts.backfills, &pending)?;
             // A renamed table goes by its old name until the contract.
             backfills = backfills
@@ -415,7 +424,8 @@ pub fn generate(
                 old: pending.old,
             };
             phased = Some(Phased {
-                contract,
+                contract: contract_words,
+                contract_changes: contract,
                 code_steps: expand.code_steps,
                 with_contract: expand.with_contract,
                 contract_destroys,
@@ -494,7 +504,11 @@ pub fn generate(
     snapshot.unmanaged = inherited_unmanaged(&state);
     snapshot.parent = state.registered.last().cloned();
     if let Some(phased) = &generated.phased {
-        snapshot.deferred = phased.contract.clone();
+        snapshot.deferred = phased
+            .contract_changes
+            .iter()
+            .map(|c| Deferred::Change(Box::new(c.clone())))
+            .collect();
         snapshot.phased_copies = phased.copies.clone();
     }
     if opts.autogenerate {

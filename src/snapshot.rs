@@ -5,6 +5,7 @@
 //! instead of merging silently. Output is pretty-printed with a fixed key order and a
 //! trailing newline: the same schema always gives the same bytes.
 
+use crate::diff::Change;
 use crate::error::{Error, Result};
 use crate::model::Schema;
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,7 @@ pub struct Snapshot {
     /// The contract of a `--phased` change, still to write once the code has moved: what
     /// `check` then finds pending is expected, not drift.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deferred: Vec<String>,
+    pub deferred: Vec<Deferred>,
     /// The columns a `--phased` rename copies (`to` filled from `from`, both kept until the
     /// contract): the contract fills the rows the old code wrote since, and its `down` gives
     /// `from` its values back.
@@ -70,6 +71,26 @@ pub struct PhasedCopy {
     pub table: String,
     pub from: String,
     pub to: String,
+}
+
+/// One change of a deferred contract, kept as the change itself so that `check` compares
+/// changes, not sentences: rewording a description never turns a workspace into drift.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Deferred {
+    Change(Box<Change>),
+    /// A snapshot written before contracts were stored typed holds the change's description.
+    Described(String),
+}
+
+impl Deferred {
+    /// Whether `change`, pending on the way to `schema`, is this deferred change.
+    pub fn covers(&self, change: &Change, schema: &Schema) -> bool {
+        match self {
+            Deferred::Change(deferred) => **deferred == *change,
+            Deferred::Described(text) => *text == crate::plan::describe(change, schema),
+        }
+    }
 }
 
 impl Snapshot {

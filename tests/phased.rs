@@ -14,7 +14,7 @@ use tidemark::diff::Renames;
 use tidemark::entities;
 use tidemark::generate::{self, GenerateOptions, NoTerminal, Outcome};
 use tidemark::plan::Backfills;
-use tidemark::snapshot::Snapshot;
+use tidemark::snapshot::{Deferred, Snapshot};
 use tidemark::workspace::Workspace;
 
 mod v1 {
@@ -125,10 +125,31 @@ fn expand_then_contract(ws: &Workspace) {
         ]
     );
     let snapshot = Snapshot::read(&ws.snapshot()).unwrap().unwrap();
-    assert_eq!(snapshot.deferred, phased.contract);
+    // The snapshot keeps the contract as changes, which `check` compares with what is pending.
+    let deferred: Vec<Deferred> = phased
+        .contract_changes
+        .iter()
+        .map(|c| Deferred::Change(Box::new(c.clone())))
+        .collect();
+    assert_eq!(snapshot.deferred, deferred);
     // What is left pending is exactly the deferred contract.
     let pending = generate::pending(ws, &v2, &Renames::default(), &mut NoTerminal).unwrap();
     assert_eq!(pending.summary(), phased.contract);
+    assert!(pending.only_deferred(&snapshot.deferred));
+    // Stored as changes, not sentences: the snapshot's JSON holds no description to reword.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.snapshot()).unwrap()).unwrap();
+    assert!(
+        json["deferred"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d.is_object())
+    );
+    // A snapshot written before that holds the descriptions, and still reads as the contract.
+    let legacy: Vec<Deferred> = serde_json::from_value(serde_json::json!(phased.contract)).unwrap();
+    assert!(legacy.iter().all(|d| matches!(d, Deferred::Described(_))));
+    assert!(pending.only_deferred(&legacy));
 
     // The contract, later: destructive, so it needs consent; the rows the old code wrote in
     // between get their title from the name without being told.
