@@ -90,6 +90,18 @@ pub enum Error {
     },
 
     #[error(
+        "{path}: {source}\n  the files written before it could not all be put back as they \
+         were: {}; restore them from version control (`git checkout -- FILE`)",
+        .unrestored.join(", ")
+    )]
+    WriteNotUndone {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        unrestored: Vec<String>,
+    },
+
+    #[error(
         "database error while {context}: {}",
         tidemark_runtime::describe_db_error(source)
     )]

@@ -81,7 +81,7 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     let registered = registry::registered(&lib_source, &lib)?;
 
     let db = crate::verify::connect(url).await?;
-    let applied = applied_migrations(&db).await;
+    let applied = applied_migrations(&db, backend).await?;
     let pending: Vec<(usize, &String)> = registered
         .iter()
         .enumerate()
@@ -164,19 +164,51 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     })
 }
 
-async fn applied_migrations(db: &sea_orm::DatabaseConnection) -> Vec<String> {
-    // A database that was never migrated has no table: everything is pending.
-    db.query_all_raw(Statement::from_string(
-        db.get_database_backend(),
-        "SELECT version FROM seaql_migrations".to_owned(),
-    ))
-    .await
-    .map(|rows| {
-        rows.iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-            .collect()
-    })
-    .unwrap_or_default()
+async fn applied_migrations(
+    db: &sea_orm::DatabaseConnection,
+    backend: Backend,
+) -> Result<Vec<String>> {
+    let query = |sql: &str| db.query_all_raw(Statement::from_string(backend.db(), sql.to_owned()));
+    let failed = |context: &str| {
+        let context = context.to_owned();
+        move |source| Error::Database { context, source }
+    };
+    // A database that was never migrated has no history table: everything is pending. Any
+    // other failure is an error, not "nothing applied".
+    let exists = match backend {
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM pg_catalog.pg_class WHERE oid = to_regclass('seaql_migrations')"
+        }
+        Backend::Mysql => {
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = 'seaql_migrations'"
+        }
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'"
+        }
+    };
+    let found = query(exists)
+        .await
+        .map_err(failed(
+            "looking for the migration history (seaql_migrations)",
+        ))?
+        .first()
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0);
+    if found == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = query("SELECT version FROM seaql_migrations")
+        .await
+        .map_err(failed(
+            "reading the applied migrations from seaql_migrations",
+        ))?;
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(failed(
+            "reading the applied migrations from seaql_migrations",
+        ))
 }
 
 fn history(ws: &Workspace, migration: &str) -> Result<Option<Schema>> {

@@ -37,19 +37,56 @@ pub fn write_all(files: &[(PathBuf, String)]) -> Result<()> {
     for (tmp, path) in staged {
         let previous = std::fs::read(path).ok();
         if let Err(err) = tmp.persist(path) {
-            restore(&done);
-            return Err(Error::io(path)(err.error));
+            let unrestored = restore(&done);
+            if unrestored.is_empty() {
+                return Err(Error::io(path)(err.error));
+            }
+            return Err(Error::WriteNotUndone {
+                path: path.to_owned(),
+                source: err.error,
+                unrestored,
+            });
         }
         done.push((path, previous));
     }
     Ok(())
 }
 
-fn restore(done: &[(&Path, Option<Vec<u8>>)]) {
+/// Puts the files already replaced back as they were; the ones that could not be, with why.
+fn restore(done: &[(&Path, Option<Vec<u8>>)]) -> Vec<String> {
+    let mut unrestored = Vec::new();
     for (path, previous) in done.iter().rev() {
-        let _ = match previous {
+        let undone = match previous {
             Some(bytes) => std::fs::write(path, bytes),
             None => std::fs::remove_file(path),
         };
+        if let Err(e) = undone {
+            unrestored.push(format!("{} ({e})", path.display()));
+        }
+    }
+    unrestored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_put_back_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.rs");
+        std::fs::write(&kept, "new").unwrap();
+        // Its folder is gone, so the old bytes cannot be written back.
+        let lost = dir.path().join("gone").join("lost.rs");
+        let unrestored = restore(&[
+            (&lost, Some(b"old".to_vec())),
+            (&kept, Some(b"old".to_vec())),
+        ]);
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "old");
+        assert_eq!(unrestored.len(), 1, "{unrestored:?}");
+        assert!(
+            unrestored[0].starts_with(&lost.display().to_string()),
+            "{unrestored:?}"
+        );
     }
 }

@@ -276,3 +276,22 @@ async fn preflight_estimates_how_long_a_blocking_step_holds_writes() {
         db.drop().await;
     }
 }
+
+/// A database no migrator has touched has no `seaql_migrations`: every migration is pending
+/// (found by looking the table up, so that any other failure stays an error).
+#[tokio::test]
+async fn on_a_database_never_migrated_every_migration_is_pending() {
+    let (_dir, ws) = fixture::workspace(&[
+        entities![v1::team::Entity, v1::player::Entity],
+        entities![v2::team::Entity, v2::player::Entity],
+    ]);
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+        let Some(db) = TestDatabase::create(backend, "preflight_fresh").await else {
+            continue;
+        };
+        let report = preflight(&ws, &db.url).await.unwrap();
+        assert_eq!(report.pending.len(), 2, "{backend:?}");
+        assert!(!report.has_problems(), "{backend:?}: {:#?}", report.pending);
+        db.drop().await;
+    }
+}
