@@ -8,11 +8,10 @@ use sea_orm::sea_query::{
 };
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     Postgres,
-    #[value(alias = "mariadb")]
     Mysql,
     Sqlite,
 }

@@ -100,7 +100,7 @@ enum Command {
         #[arg(long)]
         down: bool,
         #[arg(long, value_enum)]
-        backend: crate::backend::Backend,
+        backend: BackendArg,
     },
     /// Check what migrations run against named rules (non-concurrent index, validating
     /// foreign key, NOT NULL scan, ...); exit 1 on findings. Hand-written migrations too.
@@ -110,8 +110,8 @@ enum Command {
     Lint {
         /// The migration (`mYYYYMMDD_HHMMSS_slug`); every registered one by default.
         name: Option<String>,
-        #[arg(long, value_enum, default_value_t = crate::backend::Backend::Postgres)]
-        backend: crate::backend::Backend,
+        #[arg(long, value_enum, default_value_t = BackendArg::Postgres)]
+        backend: BackendArg,
         /// List the rules and exit.
         #[arg(long)]
         rules: bool,
@@ -180,8 +180,27 @@ struct GenerateArgs {
     #[arg(long)]
     dry_run: bool,
     /// The backend whose plan (locks, costs, risks) to print; the migration runs on all three.
-    #[arg(long, value_enum, default_value_t = crate::backend::Backend::Postgres)]
-    backend: crate::backend::Backend,
+    #[arg(long, value_enum, default_value_t = BackendArg::Postgres)]
+    backend: BackendArg,
+}
+
+/// `--backend`, as the command line spells it; the library's `Backend` knows no clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum BackendArg {
+    Postgres,
+    #[value(alias = "mariadb")]
+    Mysql,
+    Sqlite,
+}
+
+impl From<BackendArg> for crate::backend::Backend {
+    fn from(arg: BackendArg) -> Self {
+        match arg {
+            BackendArg::Postgres => crate::backend::Backend::Postgres,
+            BackendArg::Mysql => crate::backend::Backend::Mysql,
+            BackendArg::Sqlite => crate::backend::Backend::Sqlite,
+        }
+    }
 }
 
 #[derive(Debug, Args, Default)]
@@ -377,6 +396,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             down,
             backend,
         } => {
+            let backend = backend.into();
             write!(
                 std::io::stdout(),
                 "{}",
@@ -436,6 +456,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
             backend,
             rules,
         } => {
+            let backend: crate::backend::Backend = backend.into();
             if rules {
                 for rule in crate::lint::RULES {
                     let on: Vec<&str> = rule.backends.iter().map(|b| b.name()).collect();
@@ -653,7 +674,7 @@ fn generate_command(ws: &Workspace, entities: &EntitySet, args: GenerateArgs) ->
         dry_run: args.dry_run,
         now: chrono::Utc::now().naive_utc(),
     };
-    let backend = args.backend;
+    let backend = args.backend.into();
     let mut asker = questioner();
     match generate::generate(ws, entities, &opts, asker.as_mut())? {
         Outcome::NoChanges => {
