@@ -462,24 +462,19 @@ pub fn generate(
             &opts.conversions,
         )?;
         let summary = pending.summary();
-        let source = render::rustfmt(
-            &render::render_migration(
-                &opts.message,
-                &summary,
-                &plan,
-                &pending.old,
-                &pending.new,
-                &waivers(&unconverted(&pending.changes, &opts.conversions)),
-                opts.safety == plan::Safety::Naive,
-            ),
-            &ws.root,
+        let source = render::render_migration(
+            &opts.message,
+            &summary,
+            &plan,
+            &pending.old,
+            &pending.new,
+            &waivers(&unconverted(&pending.changes, &opts.conversions)),
+            opts.safety == plan::Safety::Naive,
         );
         (source, summary, Some(plan), pending.changes, pending.new)
     } else {
-        let source = render::rustfmt(
-            &render::render_empty_migration(&opts.message, state.schema().pg_schema.as_deref()),
-            &ws.root,
-        );
+        let source =
+            render::render_empty_migration(&opts.message, state.schema().pg_schema.as_deref());
         (source, Vec::new(), None, Vec::new(), state.schema())
     };
 
@@ -611,17 +606,14 @@ pub fn reconcile(
         opts.message,
         backend.name()
     );
-    let source = render::rustfmt(
-        &render::render_migration(
-            &message,
-            &summary,
-            &plan,
-            live,
-            &expected,
-            &waivers(&pending.changes),
-            opts.safety == plan::Safety::Naive,
-        ),
-        &ws.root,
+    let source = render::render_migration(
+        &message,
+        &summary,
+        &plan,
+        live,
+        &expected,
+        &waivers(&pending.changes),
+        opts.safety == plan::Safety::Naive,
     );
     let mut generated = Generated {
         module: module.clone(),

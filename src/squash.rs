@@ -95,17 +95,14 @@ pub async fn squash(
         replaced.join(", ")
     )];
     summary.extend(changes.iter().map(|c| plan::describe(c, &target.schema)));
-    let source = crate::render::rustfmt(
-        &crate::render::render_migration(
-            message,
-            &summary,
-            &plan,
-            &empty,
-            &target.schema,
-            &[],
-            false,
-        ),
-        &ws.root,
+    let source = crate::render::render_migration(
+        message,
+        &summary,
+        &plan,
+        &empty,
+        &target.schema,
+        &[],
+        false,
     );
 
     let mut snapshot = target.clone();

@@ -702,6 +702,21 @@ pub fn change_migration_sizes(scenarios: &[Scenario]) -> BTreeMap<String, usize>
     sizes
 }
 
+/// Every migration file the scenarios generated, initial ones included.
+pub fn generated_migration_files(scenarios: &[Scenario]) -> Vec<PathBuf> {
+    let prepared = prepare(scenarios);
+    let mut files: Vec<PathBuf> = scenarios
+        .iter()
+        .flat_map(|s| files_under(&prepared.scenarios_dir.join(s.name).join("migration/src")))
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with('m') && name.ends_with(".rs")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// Every file in `dir` and its subfolders, in a fixed order.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();

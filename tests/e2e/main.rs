@@ -787,6 +787,32 @@ macro_rules! scenario_tests {
             assert!(median <= 45, "median {median} lines of code (at most 45): {sizes:?}");
         }
 
+        /// The files `generate` writes are what `cargo fmt` would make of them, with no
+        /// `rustfmt` involved in writing them: a workspace's `cargo fmt --check` passes.
+        #[test]
+        fn generated_migrations_are_laid_out_as_cargo_fmt_would() {
+            let files = harness::generated_migration_files(&scenarios());
+            assert!(files.len() >= 2 * scenarios().len(), "{files:?}");
+            let check = std::process::Command::new("rustfmt")
+                .args(["--edition", "2024", "--check"])
+                .args(&files)
+                .output();
+            let Ok(check) = check else {
+                assert!(
+                    std::env::var_os("TIDEMARK_REQUIRE_SERVERS").is_none(),
+                    "rustfmt is required (TIDEMARK_REQUIRE_SERVERS is set) but cannot be run"
+                );
+                eprintln!("SKIPPED: no rustfmt to check the generated files with");
+                return;
+            };
+            assert!(
+                check.status.success(),
+                "rustfmt would change generated files:\n{}{}",
+                String::from_utf8_lossy(&check.stdout),
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+
         #[test]
         fn every_scenario_has_a_test() {
             let tested = [$(stringify!($name)),*];

@@ -1,9 +1,7 @@
 //! [`Plan`] -> migration source: idiomatic sea-query with `#[derive(DeriveIden)]` enums.
 //!
-//! Code is built with `quote!`, parsed into a `syn::File` and printed by `prettyplease`, so the
-//! output is rustfmt-style without a `rustfmt` on the machine and byte-identical for the same
-//! plan. Token streams cannot carry comments, so each step's comment travels as a
-//! `tidemark_comment!("...")` statement that is turned into a `//` line after printing.
+//! Code is built with `quote!` and printed by [`print`]: the bytes `cargo fmt` would write, with no
+//! `rustfmt` needed on the machine, and identical for the same plan on any machine.
 
 use crate::backend::Backend;
 use crate::model::{
@@ -15,7 +13,10 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
 
-const COMMENT_MARKER: &str = "tidemark_comment!";
+mod layout;
+mod print;
+
+use print::{finish, wrap};
 
 /// Renders a generated migration.
 ///
@@ -151,7 +152,7 @@ fn chunked(direction: &str, changes: &[TokenStream], parts: &mut TokenStream) ->
         let name = Ident::new(&format!("{direction}_{}", i + 1), Span::call_site());
         parts.extend(quote! {
             fn #name() -> Vec<Change> {
-                vec![#(#chunk),*]
+                Vec::from([#(#chunk),*])
             }
         });
         calls.push(quote!(#name()));
@@ -229,137 +230,6 @@ pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String 
         }
     };
     finish(&header, file)
-}
-
-fn finish(header: &[String], file: TokenStream) -> String {
-    let parsed: syn::File = syn::parse2(file).expect("rendered migration is valid Rust");
-    let body = space_items(&restore_comments(&prettyplease::unparse(&parsed)));
-    let body = complete_imports(body);
-    format!("{}\n\n{body}", header.join("\n"))
-}
-
-/// Imports what the changes name besides `Change` and `Online` (an unused import would warn).
-fn complete_imports(body: String) -> String {
-    let import = "use tidemark_runtime::{Change, Online};\n";
-    if !body.contains(import) {
-        return body;
-    }
-    let mut names = vec!["Change"];
-    for extra in ["Fit", "Online", "When"] {
-        if extra == "Online" || body.contains(&format!("{extra}::")) {
-            names.push(extra);
-        }
-    }
-    let mut replacement = format!("use tidemark_runtime::{{{}}};\n", names.join(", "));
-    if body.contains("DbBackend::") {
-        replacement = format!("use sea_orm_migration::sea_orm::DbBackend;\n{replacement}");
-    }
-    body.replace(import, &replacement)
-}
-
-fn restore_comments(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut lines = source.lines();
-    while let Some(line) = lines.next() {
-        let trimmed = line.trim_start();
-        let Some(rest) = trimmed.strip_prefix(COMMENT_MARKER) else {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        };
-        let indent = &line[..line.len() - trimmed.len()];
-        // prettyplease puts a long call over several lines: collect up to the closing `);`.
-        let mut call = rest.to_owned();
-        while !call.trim_end().ends_with(");") {
-            match lines.next() {
-                Some(next) => call.push_str(next.trim()),
-                None => break,
-            }
-        }
-        let literal = call
-            .trim()
-            .trim_start_matches('(')
-            .trim_end_matches(';')
-            .trim_end_matches(')')
-            .trim();
-        let literal = literal.trim_end_matches(',');
-        let text = syn::parse_str::<syn::LitStr>(literal)
-            .map_or_else(|_| literal.to_owned(), |l| l.value());
-        for piece in wrap(&text, 96usize.saturating_sub(indent.len() + 3)) {
-            out.push_str(indent);
-            out.push_str("// ");
-            out.push_str(&piece);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// prettyplease leaves no blank lines between items; put them where rustfmt-formatted code
-/// conventionally has them (rustfmt keeps but never adds them).
-fn space_items(source: &str) -> String {
-    let mut out = String::with_capacity(source.len() + 256);
-    let mut previous = "";
-    for line in source.lines() {
-        let top_level_item = !line.starts_with(' ')
-            && !line.is_empty()
-            && !line.starts_with('}')
-            && !previous.is_empty()
-            && !previous.starts_with("#[")
-            && !previous.starts_with("//")
-            && !(line.starts_with("use ") && previous.starts_with("use "));
-        let impl_item =
-            line.starts_with("    ") && !line.starts_with("     ") && previous == "    }";
-        if top_level_item || impl_item {
-            out.push('\n');
-        }
-        out.push_str(line);
-        out.push('\n');
-        previous = line;
-    }
-    out
-}
-
-/// Formats `source` with the toolchain's `rustfmt`, so that a workspace's `cargo fmt --check`
-/// accepts generated files as they are. prettyplease's layout, which is already close, is
-/// kept when no `rustfmt` can be run.
-pub fn rustfmt(source: &str, workspace_root: &std::path::Path) -> String {
-    use std::io::Write as _;
-    let child = std::process::Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-        .current_dir(workspace_root)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else {
-        return source.to_owned();
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(source.as_bytes());
-    }
-    match child.wait_with_output() {
-        Ok(out) if out.status.success() && !out.stdout.is_empty() => {
-            String::from_utf8(out.stdout).unwrap_or_else(|_| source.to_owned())
-        }
-        _ => source.to_owned(),
-    }
-}
-
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let current = lines.last_mut().expect("at least one line");
-        if !current.is_empty() && current.len() + 1 + word.len() > width {
-            lines.push(word.to_owned());
-        } else {
-            if !current.is_empty() {
-                current.push(' ');
-            }
-            current.push_str(word);
-        }
-    }
-    lines
 }
 
 /// A direction's changes as `Change` expressions, one per planned change. A step whose
