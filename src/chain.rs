@@ -11,6 +11,40 @@ use crate::model::{Column, Schema};
 use crate::snapshot::Snapshot;
 use crate::workspace::Workspace;
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Why `merge` cannot order two branches' migrations by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error(
+        "`{migration}` was generated after `{parent}`, which lib.rs does not register: merge the \
+         branch that holds `{parent}` first"
+    )]
+    UnknownParent { migration: String, parent: String },
+
+    #[error(
+        "more than two branches meet here (`{migration}` follows `{follows}` but was generated \
+         after another migration): merge them two at a time"
+    )]
+    MoreThanTwoBranches { migration: String, follows: String },
+
+    #[error("`{migration}` has no snapshot ({path}): merge needs every migration's snapshot")]
+    NoSnapshot { migration: String, path: PathBuf },
+
+    #[error(
+        "`{ours}` and `{theirs}` both change {what}: merge cannot order them. Keep one, roll the \
+         other back where it was applied, and generate it again on top \
+         (docs/troubleshooting.md#conflicting-branches)"
+    )]
+    BothChange {
+        ours: String,
+        theirs: String,
+        what: String,
+    },
+
+    #[error("cannot rebase `{migration}` onto yours: {reason}")]
+    Rebase { migration: String, reason: String },
+}
 
 /// The migration each registered one was generated after, as its snapshot records it (read
 /// without the schema, which the check does not need).
@@ -356,11 +390,11 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
         .and_then(|s| s.parent.clone())
         .unwrap_or_default();
     let Some(parent_at) = registered.iter().position(|m| *m == parent) else {
-        return Err(Error::Refused(format!(
-            "`{}` was generated after `{parent}`, which lib.rs does not register: merge the \
-             branch that holds `{parent}` first",
-            registered[first_theirs]
-        )));
+        return Err(MergeError::UnknownParent {
+            migration: registered[first_theirs].clone(),
+            parent,
+        }
+        .into());
     };
     let ours: Vec<String> = registered[parent_at + 1..first_theirs].to_vec();
     let theirs: Vec<String> = registered[first_theirs..].to_vec();
@@ -370,20 +404,19 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
             .and_then(|s| s.parent.as_ref())
             .is_some_and(|p| *p != registered[i - 1])
     }) {
-        return Err(Error::Refused(format!(
-            "more than two branches meet here (`{}` follows `{}` but was generated after \
-             another migration): merge them two at a time",
-            registered[i],
-            registered[i - 1]
-        )));
+        return Err(MergeError::MoreThanTwoBranches {
+            migration: registered[i].clone(),
+            follows: registered[i - 1].clone(),
+        }
+        .into());
     }
     let schema_of = |i: usize| -> Result<Snapshot> {
         histories[i].clone().ok_or_else(|| {
-            Error::Refused(format!(
-                "`{}` has no snapshot ({}): merge needs every migration's snapshot",
-                registered[i],
-                ws.display(&ws.history_snapshot(&registered[i]))
-            ))
+            MergeError::NoSnapshot {
+                migration: registered[i].clone(),
+                path: ws.display(&ws.history_snapshot(&registered[i])).into(),
+            }
+            .into()
         })
     };
     let base = schema_of(parent_at)?;
@@ -406,16 +439,17 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
         for (their_name, _, their_changes) in &their_steps {
             for theirs_touched in their_changes.iter().flat_map(touched) {
                 if let Some(meeting) = ours_touch.iter().find(|o| o.meets(&theirs_touched)) {
-                    return Err(Error::Refused(format!(
-                        "`{our_name}` and `{their_name}` both change {}: merge cannot order \
-                         them. Keep one, roll the other back where it was applied, and generate \
-                         it again on top (docs/troubleshooting.md#conflicting-branches)",
-                        if meeting == &theirs_touched {
-                            meeting.describe()
-                        } else {
-                            format!("{} / {}", meeting.describe(), theirs_touched.describe())
-                        }
-                    )));
+                    let what = if meeting == &theirs_touched {
+                        meeting.describe()
+                    } else {
+                        format!("{} / {}", meeting.describe(), theirs_touched.describe())
+                    };
+                    return Err(MergeError::BothChange {
+                        ours: our_name.clone(),
+                        theirs: their_name.clone(),
+                        what,
+                    }
+                    .into());
                 }
             }
         }
@@ -428,8 +462,10 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
     let mut files = vec![(lib_path.clone(), lib_text.clone())];
     let mut last = None;
     for (name, snapshot, changes) in their_steps {
-        apply(&mut schema, &changes, &snapshot.schema)
-            .map_err(|why| Error::Refused(format!("cannot rebase `{name}` onto yours: {why}")))?;
+        apply(&mut schema, &changes, &snapshot.schema).map_err(|reason| MergeError::Rebase {
+            migration: name.clone(),
+            reason,
+        })?;
         let mut rebased = snapshot.clone();
         rebased.schema = schema.clone();
         rebased.parent = Some(previous.clone());

@@ -75,8 +75,88 @@ pub enum Error {
         reason: String,
     },
 
-    #[error("{0}")]
-    Refused(String),
+    #[error(
+        "{lib_rs} registers {registered} migration(s) but there is no {snapshot}: tidemark does \
+         not know what schema they produce.\n  If the database they build matches your entities \
+         today, record that as the starting point with `cargo run -- baseline`."
+    )]
+    NoSnapshotForHistory {
+        lib_rs: PathBuf,
+        registered: usize,
+        snapshot: PathBuf,
+    },
+
+    #[error(
+        "the migration history is not as recorded:\n{}\n  {advice}",
+        bullets(problems)
+    )]
+    HistoryNotAsRecorded {
+        problems: Vec<String>,
+        advice: &'static str,
+    },
+
+    #[error("{path}: not valid Rust ({reason}); tidemark.sum hashes the migration's code")]
+    UnhashableMigration { path: PathBuf, reason: String },
+
+    #[error(
+        "{path}:{line}: not a `MODULE h1:HASH` line; the file is written by tidemark \
+         (`cargo run -- rehash` writes it again)"
+    )]
+    UnreadableSum { path: PathBuf, line: usize },
+
+    #[error(
+        "the entities moved from PostgreSQL schema `{from}` to `{to}`; tidemark does not move \
+         tables between schemas: move them in a hand-written migration (ALTER TABLE ... SET \
+         SCHEMA), then record the new state with `cargo run -- baseline`"
+    )]
+    SchemaMoved { from: String, to: String },
+
+    #[error(
+        "column `{table}.{column}` is NOT NULL without a default, and `{table}` may already hold \
+         rows that have no value for it.\n  Give the value existing rows get: --backfill \
+         {table}.{column}=<SQL expression> (for example --backfill {table}.{column}=\"''\"), or \
+         declare a default_value, or make the field an Option first and tighten it in a later \
+         migration."
+    )]
+    BackfillNeeded { table: String, column: String },
+
+    #[error(
+        "refusing to write a migration that destroys data (pass --allow-destructive once you \
+         are sure):{}",
+        hazard_list(hazards)
+    )]
+    Destructive { hazards: Vec<crate::plan::Hazard> },
+
+    #[error("{path} already exists")]
+    MigrationExists { path: PathBuf },
+
+    #[error(
+        "the database's last applied migration is `{applied}`, but the last registered one is \
+         `{head}`: apply the pending migrations first (`cargo run -p migration -- up`), then \
+         check for drift again"
+    )]
+    PendingBeforeDrift { applied: String, head: String },
+
+    #[error(
+        "there are no registered migrations to baseline; run `cargo run -- generate \
+         --autogenerate -m \"initial\"` to write the first one"
+    )]
+    NothingToBaseline,
+
+    #[error("{path} already exists; a baseline is only for a workspace without one")]
+    BaselineExists { path: PathBuf },
+
+    #[error(transparent)]
+    Merge(#[from] crate::chain::MergeError),
+
+    #[error(transparent)]
+    Squash(#[from] crate::squash::SquashError),
+
+    #[error(transparent)]
+    Phased(#[from] crate::plan::phased::PhasedError),
+
+    #[error(transparent)]
+    Migrator(#[from] crate::verify::MigratorError),
 
     #[error(
         "cannot reach the database at {}: {}\n  see docs/troubleshooting.md#cannot-connect",
@@ -119,4 +199,19 @@ impl Error {
         let path = path.into();
         move |source| Error::Io { path, source }
     }
+}
+
+fn bullets(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|line| format!("  - {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn hazard_list(hazards: &[crate::plan::Hazard]) -> String {
+    hazards
+        .iter()
+        .map(|h| format!("\n  - {}\n    safer: {}", h.what, h.safer))
+        .collect()
 }

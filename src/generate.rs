@@ -174,14 +174,11 @@ pub(crate) fn load_state(ws: &Workspace) -> Result<State> {
             });
         }
         (None, Some(_)) => {
-            return Err(Error::Refused(format!(
-                "{} registers {} migration(s) but there is no {}: tidemark does not know what \
-                 schema they produce.\n  If the database they build matches your entities \
-                 today, record that as the starting point with `cargo run -- baseline`.",
-                ws.display(&lib_path),
-                registered.len(),
-                ws.display(&ws.snapshot())
-            )));
+            return Err(Error::NoSnapshotForHistory {
+                lib_rs: ws.display(&lib_path).into(),
+                registered: registered.len(),
+                snapshot: ws.display(&ws.snapshot()).into(),
+            });
         }
         _ => {}
     }
@@ -209,14 +206,7 @@ pub fn check_history(ws: &Workspace, registered: &[String]) -> Result<()> {
     } else {
         "see docs/troubleshooting.md#edited-migration"
     };
-    Err(Error::Refused(format!(
-        "the migration history is not as recorded:\n{}\n  {advice}",
-        problems
-            .iter()
-            .map(|p| format!("  - {p}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )))
+    Err(Error::HistoryNotAsRecorded { problems, advice })
 }
 
 /// Renames the entities announce with `renamed_from`, where the snapshot still has the old
@@ -299,13 +289,10 @@ fn pending_from(
     let new = extracted.schema.clone();
     if !old.tables.is_empty() && old.pg_schema != new.pg_schema {
         let name = |s: &Option<String>| s.clone().unwrap_or_else(|| "public".to_owned());
-        return Err(Error::Refused(format!(
-            "the entities moved from PostgreSQL schema `{}` to `{}`; tidemark does not move \
-             tables between schemas: move them in a hand-written migration (ALTER TABLE ... SET \
-             SCHEMA), then record the new state with `cargo run -- baseline`",
-            name(&old.pg_schema),
-            name(&new.pg_schema)
-        )));
+        return Err(Error::SchemaMoved {
+            from: name(&old.pg_schema),
+            to: name(&new.pg_schema),
+        });
     }
     validate_renames(flags, &old, &new)?;
     let mut renames = declared_renames(&extracted, &old, flags);
@@ -543,10 +530,9 @@ fn write_generated(
     let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
     let migration_path = ws.migration_file(module);
     if migration_path.exists() {
-        return Err(Error::Refused(format!(
-            "{} already exists",
-            ws.display(&migration_path)
-        )));
+        return Err(Error::MigrationExists {
+            path: ws.display(&migration_path).into(),
+        });
     }
     let history = ws.history_snapshot(module);
     if let Some(dir) = history.parent() {
@@ -574,11 +560,10 @@ pub fn reconcile(
     let state = load_state(ws)?;
     let head = state.registered.last().cloned().unwrap_or_default();
     if applied != head {
-        return Err(Error::Refused(format!(
-            "the database's last applied migration is `{applied}`, but the last registered one is \
-             `{head}`: apply the pending migrations first (`cargo run -p migration -- up`), then \
-             check for drift again"
-        )));
+        return Err(Error::PendingBeforeDrift {
+            applied: applied.to_owned(),
+            head,
+        });
     }
     let expected = state.schema();
     let changes = reconciliation_changes(live, &expected, backend);
@@ -695,17 +680,12 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
     let lib_source = std::fs::read_to_string(&lib_path).map_err(Error::io(&lib_path))?;
     let registered = registry::registered(&lib_source, &lib_path)?;
     let Some(last) = registered.last() else {
-        return Err(Error::Refused(
-            "there are no registered migrations to baseline; run `cargo run -- generate \
-             --autogenerate -m \"initial\"` to write the first one"
-                .into(),
-        ));
+        return Err(Error::NothingToBaseline);
     };
     if ws.snapshot().exists() {
-        return Err(Error::Refused(format!(
-            "{} already exists; a baseline is only for a workspace without one",
-            ws.display(&ws.snapshot())
-        )));
+        return Err(Error::BaselineExists {
+            path: ws.display(&ws.snapshot()).into(),
+        });
     }
     let snapshot = Snapshot::new(last.clone(), entities.extract()?.schema);
     let history = ws.history_snapshot(last);
@@ -852,14 +832,7 @@ fn refuse_hazards(pending: &Pending, conversions: &plan::Conversions, allowed: b
     if hazards.is_empty() || allowed {
         return Ok(());
     }
-    let mut text = String::from(
-        "refusing to write a migration that destroys data (pass --allow-destructive once you \
-         are sure):",
-    );
-    for h in &hazards {
-        text.push_str(&format!("\n  - {}\n    safer: {}", h.what, h.safer));
-    }
-    Err(Error::Refused(text))
+    Err(Error::Destructive { hazards })
 }
 
 /// Every `--convert` names a type change of this migration, and its expressions name that

@@ -50,12 +50,13 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The hash of a migration's code: its tokens, without comments and doc comments.
 pub fn hash_source(source: &str, path: &std::path::Path) -> Result<String> {
-    let tokens: TokenStream = source.parse().map_err(|e| {
-        Error::Refused(format!(
-            "{}: not valid Rust ({e}); tidemark.sum hashes the migration's code",
-            path.display()
-        ))
-    })?;
+    let tokens: TokenStream =
+        source
+            .parse()
+            .map_err(|e: proc_macro2::LexError| Error::UnhashableMigration {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
     let mut text = String::new();
     write_tokens(tokens, &mut text);
     Ok(hex(&Sha256::digest(text.as_bytes())))
@@ -150,12 +151,10 @@ pub fn read(ws: &Workspace) -> Result<Option<(Sum, String)>> {
         match parsed {
             Some(entry) => entries.push(entry),
             None => {
-                return Err(Error::Refused(format!(
-                    "{}:{}: not a `MODULE h1:HASH` line; the file is written by tidemark \
-                     (`cargo run -- rehash` writes it again)",
-                    path.display(),
-                    n + 2
-                )));
+                return Err(Error::UnreadableSum {
+                    path: path.to_owned(),
+                    line: n + 2,
+                });
             }
         }
     }

@@ -12,6 +12,29 @@ use crate::plan::{self, Backfills, Op, Step};
 use crate::snapshot::Snapshot;
 use crate::workspace::Workspace;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// Why `squash` leaves the history as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum SquashError {
+    #[error("squash replaces from 2 to {registered} migrations (the registered ones), not {count}")]
+    Count { count: usize, registered: usize },
+
+    #[error("`{migration}` recorded no snapshot ({path}): squash needs the schema it leaves")]
+    NoSnapshot { migration: String, path: PathBuf },
+
+    #[error("`{module}` is registered already: give the squash another message")]
+    NameTaken { module: String },
+
+    #[error("the history does not verify as it is (see above): squash it once it does")]
+    HistoryDoesNotVerify,
+
+    #[error(
+        "the squashed history does not reach the recorded schemas (see above): every file is \
+         as it was"
+    )]
+    SquashDoesNotVerify,
+}
 
 /// What `squash` did.
 #[derive(Clone, Debug)]
@@ -30,18 +53,19 @@ pub async fn squash(
     let state = crate::generate::load_state(ws)?;
     let registered = &state.registered;
     if count < 2 || count > registered.len() {
-        return Err(Error::Refused(format!(
-            "squash replaces from 2 to {} migrations (the registered ones), not {count}",
-            registered.len()
-        )));
+        return Err(SquashError::Count {
+            count,
+            registered: registered.len(),
+        }
+        .into());
     }
     let replaced = registered[..count].to_vec();
     let last = &replaced[count - 1];
     let target = Snapshot::read(&ws.history_snapshot(last))?.ok_or_else(|| {
-        Error::Refused(format!(
-            "`{last}` recorded no snapshot ({}): squash needs the schema it leaves",
-            ws.display(&ws.history_snapshot(last))
-        ))
+        Error::from(SquashError::NoSnapshot {
+            migration: last.clone(),
+            path: ws.display(&ws.history_snapshot(last)).into(),
+        })
     })?;
     let slug = crate::generate::slug(message);
     if slug.is_empty() {
@@ -53,16 +77,12 @@ pub async fn squash(
     }
     let module = format!("{}_{slug}", &last[..16.min(last.len())]);
     if registered.contains(&module) {
-        return Err(Error::Refused(format!(
-            "`{module}` is registered already: give the squash another message"
-        )));
+        return Err(SquashError::NameTaken { module }.into());
     }
 
     writeln!(out, "Verifying the history as it is").ok();
     if !crate::verify::verify(ws, None, out).await? {
-        return Err(Error::Refused(
-            "the history does not verify as it is (see above): squash it once it does".into(),
-        ));
+        return Err(SquashError::HistoryDoesNotVerify.into());
     }
 
     let empty = Schema {
@@ -167,11 +187,7 @@ pub async fn squash(
         std::fs::remove_file(ws.history_snapshot(&module)).ok();
         return Err(match verified {
             Err(err) => err,
-            _ => Error::Refused(
-                "the squashed history does not reach the recorded schemas (see above): every \
-                 file is as it was"
-                    .into(),
-            ),
+            _ => SquashError::SquashDoesNotVerify.into(),
         });
     }
     for old in &replaced {

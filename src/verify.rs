@@ -31,10 +31,10 @@ pub fn build_migrator(ws: &Workspace) -> Result<PathBuf> {
         .output()
         .map_err(Error::io(&manifest))?;
     if !output.status.success() {
-        return Err(Error::Refused(format!(
-            "the migration crate at {} does not build (see the compiler output above)",
-            ws.display(&ws.migration_dir())
-        )));
+        return Err(MigratorError::DoesNotBuild {
+            dir: ws.display(&ws.migration_dir()).into(),
+        }
+        .into());
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     stdout
@@ -44,12 +44,44 @@ pub fn build_migrator(ws: &Workspace) -> Result<PathBuf> {
         .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
         .next_back()
         .ok_or_else(|| {
-            Error::Refused(format!(
-                "{} has no binary target; tidemark runs migrations through `src/main.rs` calling \
-                 `tidemark_runtime::run_cli(Migrator)`",
-                ws.display(&manifest)
-            ))
+            MigratorError::NoBinary {
+                manifest: ws.display(&manifest).into(),
+            }
+            .into()
         })
+}
+
+/// Why tidemark cannot run the workspace's migrator, or what it reports cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MigratorError {
+    #[error("the migration crate at {dir} does not build (see the compiler output above)")]
+    DoesNotBuild { dir: PathBuf },
+
+    #[error(
+        "{manifest} has no binary target; tidemark runs migrations through `src/main.rs` calling \
+         `tidemark_runtime::run_cli(Migrator)`"
+    )]
+    NoBinary { manifest: PathBuf },
+
+    #[error("`migration {command}` failed:\n{output}")]
+    Failed { command: String, output: String },
+
+    #[error("{url} has applied no migrations yet; nothing to compare")]
+    NothingApplied { url: String },
+
+    #[error(
+        "the last migration this database applied, `{migration}`, recorded no snapshot in {path}"
+    )]
+    NoSnapshot { migration: String, path: PathBuf },
+
+    #[error(
+        "the migrator's SQL preview is not what tidemark expects ({reason}); is the migration \
+         crate's tidemark-runtime older than this tidemark?"
+    )]
+    UnreadablePreview { reason: String },
+
+    #[error("the migrator could not preview the SQL: {stderr}")]
+    PreviewFailed { stderr: String },
 }
 
 /// A database that exists only for one `verify` run.
@@ -165,12 +197,15 @@ fn migrate(binary: &Path, url: &str, args: &[&str]) -> Result<()> {
     if output.status.success() {
         return Ok(());
     }
-    Err(Error::Refused(format!(
-        "`migration {}` failed:\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )))
+    Err(MigratorError::Failed {
+        command: args.join(" "),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+    .into())
 }
 
 /// The schema each registered migration recorded, if it recorded one.
@@ -399,16 +434,16 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
         .collect();
     let Some(last) = applied.last() else {
         db.close().await.ok();
-        return Err(Error::Refused(format!(
-            "{} has applied no migrations yet; nothing to compare",
-            tidemark_runtime::redact_url(url)
-        )));
+        return Err(MigratorError::NothingApplied {
+            url: tidemark_runtime::redact_url(url),
+        }
+        .into());
     };
     let expected = recorded(ws, last)?.ok_or_else(|| {
-        Error::Refused(format!(
-            "the last migration this database applied, `{last}`, recorded no snapshot in {}",
-            ws.display(&ws.history_snapshot(last))
-        ))
+        Error::from(MigratorError::NoSnapshot {
+            migration: last.clone(),
+            path: ws.display(&ws.history_snapshot(last)).into(),
+        })
     })?;
     let live = introspect::introspect_in(&db, expected.schema.pg_schema.as_deref()).await;
     db.close().await.ok();
@@ -442,10 +477,9 @@ pub fn recorded_sql(
     command.env("TIDEMARK_SQL_FORMAT", "json");
     let json = run_preview(command)?;
     serde_json::from_str(&json).map_err(|e| {
-        Error::Refused(format!(
-            "the migrator's SQL preview is not what tidemark expects ({e}); is the migration \
-             crate's tidemark-runtime older than this tidemark?"
-        ))
+        Error::from(MigratorError::UnreadablePreview {
+            reason: e.to_string(),
+        })
     })
 }
 
@@ -473,10 +507,10 @@ fn run_preview(mut command: Command) -> Result<String> {
     let program = PathBuf::from(command.get_program());
     let output = command.output().map_err(Error::io(&program))?;
     if !output.status.success() {
-        return Err(Error::Refused(format!(
-            "the migrator could not preview the SQL: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(MigratorError::PreviewFailed {
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        }
+        .into());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -1492,14 +1492,10 @@ fn plan_change(
                     }
                 }
                 None if needs_value && direction != Direction::Down => {
-                    return Err(Error::Refused(format!(
-                        "column `{table}.{}` is NOT NULL without a default, and `{table}` may \
-                         already hold rows that have no value for it.\n  \
-                         Give the value existing rows get: --backfill {table}.{}=<SQL expression> \
-                         (for example --backfill {table}.{}=\"''\"), or declare a default_value, \
-                         or make the field an Option first and tighten it in a later migration.",
-                        column.name, column.name, column.name
-                    )));
+                    return Err(Error::BackfillNeeded {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                    });
                 }
                 None => Step::everywhere(
                     summary,

@@ -11,7 +11,7 @@
 
 use super::Backfills;
 use crate::diff::Change;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Column, Index, Schema, Table};
 use std::collections::BTreeMap;
 
@@ -25,6 +25,64 @@ pub struct Expand {
     pub code_steps: Vec<String>,
     /// What the code deployed together with the contract must do, in words.
     pub with_contract: Vec<String>,
+}
+
+/// A change `--phased` cannot split into expand and contract by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum PhasedError {
+    #[error(
+        "--phased renames `{from}` through a view named `{to}`, and MySQL's 64-character limit \
+         leaves room for a name of 49 characters at most; rename it without --phased"
+    )]
+    ViewNameTooLong { from: String, to: String },
+
+    #[error(
+        "--phased cannot split the rename of `{table}.{column}` inside a table that is renamed \
+         or created in the same migration"
+    )]
+    RenameInNewTable { table: String, column: String },
+
+    #[error(
+        "--phased copies `{table}.{from}` into `{to}` with an SQL expression, which needs plain \
+         lower-case names; rename it without --phased"
+    )]
+    RenameNeedsPlainNames {
+        table: String,
+        from: String,
+        to: String,
+    },
+
+    #[error(
+        "--phased cannot split the type change of `{table}.{column}` inside a table renamed \
+         from `{old_table}` in the same migration: phase the rename first, then the type change"
+    )]
+    TypeChangeInRenamedTable {
+        table: String,
+        column: String,
+        old_table: String,
+    },
+
+    /// With the recipe that phases it by hand.
+    #[error(
+        "--phased cannot split the type change of `{table}.{column}` ({from} -> {to}) by \
+         itself: {reason}.\n  \
+         1. Expand: add a field for the new column (`{column}_new`, an Option of the new type) \
+         and run `generate --autogenerate --backfill {table}.{column}_new=<{column} converted>`; \
+         deploy code that writes both and reads `{column}_new`.\n  \
+         2. Contract: remove the field `{column}` and run `generate --autogenerate \
+         --allow-destructive`.\n  \
+         3. To get the old name back, rename `{column}_new` to `{column}` \
+         (#[sea_orm(renamed_from = \"{column}_new\")]) and run `generate --autogenerate \
+         --phased`, which adds `{column}` filled from `{column}_new` and keeps `{column}_new` \
+         until its own contract."
+    )]
+    TypeChange {
+        table: String,
+        column: String,
+        from: String,
+        to: String,
+        reason: String,
+    },
 }
 
 /// The schema both the code before and the code after `changes` can run against.
@@ -54,11 +112,11 @@ pub fn expand(
             Change::RenameTable { from, to } => {
                 // MySQL renames the view aside while the table takes its name.
                 if to.len() > 49 {
-                    return Err(Error::Refused(format!(
-                        "--phased renames `{from}` through a view named `{to}`, and MySQL's \
-                         64-character limit leaves room for a name of 49 characters at most; \
-                         rename it without --phased"
-                    )));
+                    return Err(PhasedError::ViewNameTooLong {
+                        from: from.clone(),
+                        to: to.clone(),
+                    }
+                    .into());
                 }
                 code_steps.push(format!(
                     "use table `{to}` (until the contract it is a view of `{from}`, which the \
@@ -70,16 +128,19 @@ pub fn expand(
                 let (Some(old_table), Some(mid_table)) =
                     (old.table(table), mid.tables.get_mut(table))
                 else {
-                    return Err(Error::Refused(format!(
-                        "--phased cannot split the rename of `{table}.{from}` inside a table that \
-                         is renamed or created in the same migration"
-                    )));
+                    return Err(PhasedError::RenameInNewTable {
+                        table: table.clone(),
+                        column: from.clone(),
+                    }
+                    .into());
                 };
                 if !is_plain_identifier(from) || !is_plain_identifier(to) {
-                    return Err(Error::Refused(format!(
-                        "--phased copies `{table}.{from}` into `{to}` with an SQL expression, \
-                         which needs plain lower-case names; rename it without --phased"
-                    )));
+                    return Err(PhasedError::RenameNeedsPlainNames {
+                        table: table.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    }
+                    .into());
                 }
                 if let Some(column) = mid_table.columns.iter_mut().find(|c| c.name == *to) {
                     column.nullable = true;
@@ -108,16 +169,23 @@ pub fn expand(
                     || conversions.contains_key(&(table.clone(), to.name.clone())) =>
             {
                 if let Some(old_name) = renamed.get(table.as_str()) {
-                    return Err(Error::Refused(format!(
-                        "--phased cannot split the type change of `{table}.{}` inside a table \
-                         renamed from `{old_name}` in the same migration: phase the rename first, \
-                         then the type change",
-                        to.name
-                    )));
+                    return Err(PhasedError::TypeChangeInRenamedTable {
+                        table: table.clone(),
+                        column: to.name.clone(),
+                        old_table: (*old_name).to_owned(),
+                    }
+                    .into());
                 }
                 let converted = conversions.contains_key(&(table.clone(), to.name.clone()));
                 if let Some(reason) = shadow_refusal(old, new, table, from, to, converted) {
-                    return Err(Error::Refused(type_change_recipe(table, from, to, &reason)));
+                    return Err(PhasedError::TypeChange {
+                        table: table.clone(),
+                        column: to.name.clone(),
+                        from: from.ty.describe(),
+                        to: to.ty.describe(),
+                        reason,
+                    }
+                    .into());
                 }
                 let (Some(old_table), Some(new_table), Some(mid_table)) = (
                     old.table(table),
@@ -305,22 +373,6 @@ fn shadow_refusal(
 }
 
 /// The refusal of a type change `--phased` cannot split, with the way through the entities.
-fn type_change_recipe(table: &str, from: &Column, to: &Column, reason: &str) -> String {
-    let c = &to.name;
-    format!(
-        "--phased cannot split the type change of `{table}.{c}` ({} -> {}) by itself: {reason}.\n  \
-         1. Expand: add a field for the new column (`{c}_new`, an Option of the new type) and run \
-         `generate --autogenerate --backfill {table}.{c}_new=<{c} converted>`; deploy code that \
-         writes both and reads `{c}_new`.\n  \
-         2. Contract: remove the field `{c}` and run `generate --autogenerate --allow-destructive`.\n  \
-         3. To get the old name back, rename `{c}_new` to `{c}` (#[sea_orm(renamed_from = \"{c}_new\")]) \
-         and run `generate --autogenerate --phased`, which adds `{c}` filled from `{c}_new` and \
-         keeps `{c}_new` until its own contract.",
-        from.ty.describe(),
-        to.ty.describe()
-    )
-}
-
 /// Puts `column` of `old` back into `mid` at its old place, with the indexes and foreign keys
 /// that use it; `relax` makes it nullable so that new code may stop writing it.
 fn restore_column(old: &Table, mid: &mut Table, column: &str, relax: bool) {
