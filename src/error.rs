@@ -156,7 +156,7 @@ pub enum Error {
     Phased(#[from] crate::plan::phased::PhasedError),
 
     #[error(transparent)]
-    Migrator(#[from] crate::verify::MigratorError),
+    Migrator(#[from] crate::migrator::MigratorError),
 
     #[error(
         "cannot reach the database at {}: {}\n  see docs/troubleshooting.md#cannot-connect",

@@ -18,6 +18,7 @@ pub mod integrity;
 pub mod introspect;
 pub mod lint;
 pub mod merge;
+pub mod migrator;
 pub mod model;
 pub mod plan;
 pub mod preflight;

@@ -7,7 +7,8 @@
 use crate::backend::Backend;
 use crate::diff::{self, Change};
 use crate::error::{Error, Result};
-use crate::lint::{self, Recorded};
+use crate::lint;
+use crate::migrator::Recorded;
 use crate::model::{ColumnType, Schema};
 use crate::registry;
 use crate::snapshot::Snapshot;
@@ -101,7 +102,7 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     };
     let live = crate::introspect::introspect_in(&db, pg_schema.as_deref()).await?;
     // The SQL each migration runs comes from the migrator's preview, without the database.
-    let recorded = crate::verify::recorded_sql(ws, None, backend)?;
+    let recorded = crate::migrator::recorded_sql(ws, None, backend)?;
 
     // The server enforces that nothing here writes.
     let access = (backend != Backend::Sqlite).then_some(AccessMode::ReadOnly);

@@ -7,6 +7,7 @@
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::introspect;
+use crate::migrator::{MigratorError, build_migrator, migrate};
 use crate::model::Schema;
 use crate::registry;
 use crate::snapshot::Snapshot;
@@ -14,75 +15,7 @@ use crate::unmanaged::{self, Unmanaged};
 use crate::workspace::Workspace;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Builds the migration crate's binary and returns its path.
-pub fn build_migrator(ws: &Workspace) -> Result<PathBuf> {
-    let manifest = ws.migration_dir().join("Cargo.toml");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .args(["--message-format", "json-render-diagnostics", "--quiet"])
-        .current_dir(&ws.root)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(Error::io(&manifest))?;
-    if !output.status.success() {
-        return Err(MigratorError::DoesNotBuild {
-            dir: ws.display(&ws.migration_dir()).into(),
-        }
-        .into());
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact")
-        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .next_back()
-        .ok_or_else(|| {
-            MigratorError::NoBinary {
-                manifest: ws.display(&manifest).into(),
-            }
-            .into()
-        })
-}
-
-/// Why tidemark cannot run the workspace's migrator, or what it reports cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum MigratorError {
-    #[error("the migration crate at {dir} does not build (see the compiler output above)")]
-    DoesNotBuild { dir: PathBuf },
-
-    #[error(
-        "{manifest} has no binary target; tidemark runs migrations through `src/main.rs` calling \
-         `tidemark_runtime::run_cli(Migrator)`"
-    )]
-    NoBinary { manifest: PathBuf },
-
-    #[error("`migration {command}` failed:\n{output}")]
-    Failed { command: String, output: String },
-
-    #[error("{url} has applied no migrations yet; nothing to compare")]
-    NothingApplied { url: String },
-
-    #[error(
-        "the last migration this database applied, `{migration}`, recorded no snapshot in {path}"
-    )]
-    NoSnapshot { migration: String, path: PathBuf },
-
-    #[error(
-        "the migrator's SQL preview is not what tidemark expects ({reason}); is the migration \
-         crate's tidemark-runtime older than this tidemark?"
-    )]
-    UnreadablePreview { reason: String },
-
-    #[error("the migrator could not preview the SQL: {stderr}")]
-    PreviewFailed { stderr: String },
-}
+use std::path::Path;
 
 /// A database that exists only for one `verify` run.
 struct Scratch {
@@ -185,27 +118,6 @@ async fn execute(db: &DatabaseConnection, sql: &str, context: &str) -> Result<()
         context: context.to_owned(),
         source,
     })
-}
-
-/// Runs the migrator binary against `url`.
-fn migrate(binary: &Path, url: &str, args: &[&str]) -> Result<()> {
-    let output = Command::new(binary)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .map_err(Error::io(binary))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(MigratorError::Failed {
-        command: args.join(" "),
-        output: format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    }
-    .into())
 }
 
 /// The schema each registered migration recorded, if it recorded one.
@@ -313,11 +225,17 @@ async fn compare(
     let live = introspect::introspect_in(&db, expected.schema.pg_schema.as_deref()).await;
     db.close().await.ok();
     let live = unmanaged::strip(&live?, &expected.unmanaged);
-    Ok(Some(introspect::differences(
-        &live,
-        &expected.schema,
-        backend,
-    )))
+    Ok(Some(differences(&live, &expected.schema, backend)))
+}
+
+/// The differences between a live database and the schema it should have, in words; empty
+/// when they match.
+pub fn differences(live: &Schema, expected: &Schema, backend: Backend) -> Vec<String> {
+    let (changes, expected) = introspect::differences(live, expected, backend);
+    changes
+        .iter()
+        .map(|c| crate::plan::describe(c, &expected))
+        .collect()
 }
 
 /// `record`: applies every migration on a scratch database and writes into each one's
@@ -450,67 +368,11 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     let live = unmanaged::strip(&live?, &expected.unmanaged);
     let expected = expected.schema;
     let live = introspect::align_names(&live, &expected);
-    let differences = introspect::differences(&live, &expected, backend);
+    let differences = differences(&live, &expected, backend);
     Ok(Drift {
         applied: last.clone(),
         backend,
         live,
         differences,
     })
-}
-
-/// `sql`: the exact SQL migration `name` (the last one when `None`) runs on `backend`, read
-/// without any database by the migrator's preview mode (see `tidemark_runtime::preview`).
-pub fn sql(ws: &Workspace, name: Option<&str>, down: bool, backend: Backend) -> Result<String> {
-    let mut command = preview_command(ws, name, backend)?;
-    command.env("TIDEMARK_SQL_DOWN", if down { "1" } else { "0" });
-    run_preview(command)
-}
-
-/// What every migration (or only `name`) runs up and down on `backend`, for `lint`.
-pub fn recorded_sql(
-    ws: &Workspace,
-    name: Option<&str>,
-    backend: Backend,
-) -> Result<Vec<crate::lint::Recorded>> {
-    let mut command = preview_command(ws, name, backend)?;
-    command.env("TIDEMARK_SQL_FORMAT", "json");
-    let json = run_preview(command)?;
-    serde_json::from_str(&json).map_err(|e| {
-        Error::from(MigratorError::UnreadablePreview {
-            reason: e.to_string(),
-        })
-    })
-}
-
-/// The migration crate's binary, set to record SQL for `backend` instead of connecting.
-fn preview_command(ws: &Workspace, name: Option<&str>, backend: Backend) -> Result<Command> {
-    let binary = build_migrator(ws)?;
-    let mut command = Command::new(&binary);
-    command
-        .env(
-            "TIDEMARK_SQL_PREVIEW",
-            match backend {
-                Backend::Postgres => "postgres",
-                Backend::Mysql => "mysql",
-                Backend::Sqlite => "sqlite",
-            },
-        )
-        .env_remove("DATABASE_URL");
-    if let Some(name) = name {
-        command.env("TIDEMARK_SQL_MIGRATION", name);
-    }
-    Ok(command)
-}
-
-fn run_preview(mut command: Command) -> Result<String> {
-    let program = PathBuf::from(command.get_program());
-    let output = command.output().map_err(Error::io(&program))?;
-    if !output.status.success() {
-        return Err(MigratorError::PreviewFailed {
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        }
-        .into());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -95,7 +95,7 @@ async fn a_relation_the_database_has_is_kept_not_duplicated() {
         entities![before::parent::Entity, before::child::Entity],
         entities![after::parent::Entity, after::child::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "adopted_keys").await else {
             continue;
@@ -119,7 +119,7 @@ async fn a_relation_the_database_has_is_kept_not_duplicated() {
             .extract()
             .unwrap()
             .schema;
-        let drift = tidemark::introspect::differences(&live, &expected, backend);
+        let drift = tidemark::verify::differences(&live, &expected, backend);
         assert!(drift.is_empty(), "{backend:?}: {drift:?}");
 
         // The key was there before `up`: `down` leaves it there.
@@ -137,7 +137,7 @@ async fn the_same_key_with_other_actions_is_refused() {
         entities![before::parent::Entity, before::child::Entity],
         entities![after::parent::Entity, after::child::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "adopted_keys_refused").await else {
             continue;

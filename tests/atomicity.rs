@@ -79,7 +79,7 @@ async fn an_online_migration_is_atomic_on_sqlite_and_resumable_on_postgres() {
         source.contains("Some(false)"),
         "an online migration:\n{source}"
     );
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(db) = TestDatabase::create(backend, "atomic").await else {
             continue;

@@ -112,7 +112,7 @@ async fn eight_migrators_at_once_take_turns() {
         fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
     add_counting_migration(&ws);
     let expected = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let mut failed = 0;
         for round in 0..ROUNDS {
@@ -161,7 +161,7 @@ async fn eight_migrators_at_once_take_turns() {
             );
             let mut live_tables = fixture::live_schema(&url).await;
             live_tables.tables.remove("body_runs");
-            let differences = tidemark::introspect::differences(&live_tables, &expected, backend);
+            let differences = tidemark::verify::differences(&live_tables, &expected, backend);
             assert!(
                 differences.is_empty(),
                 "{backend:?} round {round}: {differences:#?}"
@@ -221,7 +221,7 @@ async fn a_rerun_after_a_killed_migrator_waits_for_its_statement() {
         fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
     add_counting_migration(&ws);
     add_slow_migration(&ws);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "killed").await else {
             continue;

@@ -67,7 +67,7 @@ async fn differences(url: &str, backend: Backend) -> Vec<String> {
     let db = sea_orm::Database::connect(url).await.unwrap();
     let live = tidemark::introspect::introspect(&db).await.unwrap();
     db.close().await.ok();
-    tidemark::introspect::differences(&live, &expected, backend)
+    tidemark::verify::differences(&live, &expected, backend)
 }
 
 #[tokio::test]

@@ -214,7 +214,7 @@ fn converted_type_changes_are_not_refused_as_narrowing() {
 #[tokio::test]
 async fn conversions_hold_both_ways_on_every_backend() {
     let (_scratch, ws) = workspace();
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "conversions").await else {
             continue;
@@ -307,7 +307,7 @@ async fn conversions_hold_both_ways_on_every_backend() {
             .unwrap()
             .unwrap()
             .schema;
-        let drift = tidemark::introspect::differences(&schema, &snapshot, backend);
+        let drift = tidemark::verify::differences(&schema, &snapshot, backend);
         assert!(drift.is_empty(), "{backend:?}: {drift:?}");
         db.drop().await;
     }
@@ -316,7 +316,7 @@ async fn conversions_hold_both_ways_on_every_backend() {
 #[tokio::test]
 async fn a_conversion_that_does_not_fit_stops_before_anything_changes() {
     let (_scratch, ws) = workspace();
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "conversion_fit").await else {
             continue;
@@ -405,7 +405,7 @@ async fn the_readme_example_in_one_transaction_on_every_backend() {
         &mut NoTerminal,
     )
     .unwrap();
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "conversion_readme").await else {
             continue;

@@ -110,7 +110,7 @@ async fn the_down_of_a_dropped_referenced_table_refuses_over_its_orphans() {
         ),
         "generate names the down that can refuse:\n{source}"
     );
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "down_parent").await else {
             continue;
@@ -170,7 +170,7 @@ async fn the_down_of_an_on_delete_change_refuses_after_set_null_fired() {
         "{}",
         lossy_down(&ws)
     );
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "down_set_null").await else {
             continue;

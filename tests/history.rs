@@ -92,12 +92,12 @@ fn edit_history(ws: &tidemark::workspace::Workspace) {
 async fn an_edited_or_reordered_history_stops_up_until_accepted() {
     let (_scratch, ws) =
         fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
-    let original = tidemark::verify::build_migrator(&ws).unwrap();
+    let original = tidemark::migrator::build_migrator(&ws).unwrap();
     let kept = tempfile::tempdir().unwrap();
     let before = kept.path().join("migrator");
     std::fs::copy(&original, &before).unwrap();
     edit_history(&ws);
-    let after = tidemark::verify::build_migrator(&ws).unwrap();
+    let after = tidemark::migrator::build_migrator(&ws).unwrap();
 
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "history").await else {
@@ -174,7 +174,7 @@ async fn an_edited_or_reordered_history_stops_up_until_accepted() {
 async fn a_database_migrated_before_checksums_adopts_them() {
     let (_scratch, ws) =
         fixture::workspace(&[entities![v1::item::Entity], entities![v2::item::Entity]]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "history_adopt").await else {
             continue;
@@ -228,7 +228,7 @@ async fn a_failed_migration_is_recorded_and_resolved() {
     let module = "m20260101_000100_fails_halfway";
     std::fs::write(ws.migration_file(module), FAILING).unwrap();
     fixture::rehash(&ws);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "failed_state").await else {
             continue;

@@ -62,7 +62,7 @@ async fn a_half_applied_migration_is_reported_in_both_directions() {
         entities![plain::item::Entity],
         entities![unique_with_note::item::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     let url = db.url.clone();
     assert!(run(&binary, &url, &["up", "-n", "1"]).0);
     exec(
@@ -106,7 +106,7 @@ async fn a_failed_down_says_the_migration_is_still_applied() {
         entities![unique_with_note::item::Entity],
         entities![plain::item::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     let url = db.url.clone();
     assert!(run(&binary, &url, &["up"]).0);
     exec(

@@ -101,7 +101,7 @@ async fn narrowing_stops_on_values_that_do_not_fit_and_preflight_agrees() {
         entities![wide::product::Entity],
         entities![narrow::product::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     let long = "x".repeat(150);
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "narrowing").await else {
@@ -214,7 +214,7 @@ async fn a_down_that_narrows_refuses_rows_written_after_the_up() {
         entities![narrow::product::Entity],
         entities![wide::product::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     let long = "y".repeat(150);
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "narrowing_down").await else {
@@ -302,7 +302,7 @@ async fn preflight_knows_the_backfill_fills_nulls_on_every_backend() {
         ],
         backfills,
     );
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "preflight_backfill").await else {
             continue;
@@ -387,7 +387,7 @@ async fn an_enum_losing_a_value_stops_on_rows_holding_it() {
         entities![three_states::ticket::Entity],
         entities![two_states::ticket::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "enum_removal").await else {
             continue;
@@ -459,7 +459,7 @@ async fn single_precision_stops_on_values_it_would_round() {
         entities![double_reading::reading::Entity],
         entities![single_reading::reading::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "single_precision").await else {
             continue;

@@ -114,7 +114,7 @@ async fn tables_live_in_the_entities_schema_end_to_end() {
         entities![v1::account::Entity, v1::invoice::Entity],
         entities![v2::account::Entity, v2::invoice::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "pg_schema").await else {
             continue;

@@ -179,7 +179,7 @@ fn expand_then_contract(ws: &Workspace) {
 async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
     let (_dir, ws) = fixture::workspace(&[entities![v1::item::Entity]]);
     expand_then_contract(&ws);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "phased").await else {
             continue;
@@ -212,7 +212,7 @@ async fn a_phased_rename_keeps_old_code_working_until_the_contract() {
         };
         let expected = Snapshot::read(&ws.snapshot()).unwrap().unwrap().schema;
         assert_eq!(
-            tidemark::introspect::differences(&live, &expected, backend),
+            tidemark::verify::differences(&live, &expected, backend),
             Vec::<String>::new(),
             "{backend:?}"
         );
@@ -406,7 +406,7 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
         mid
     );
 
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     // Lint finds nothing to say about either migration on any backend.
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let report = tidemark::lint::lint(&ws, None, backend).unwrap();
@@ -439,7 +439,7 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
             "{backend:?}: sync"
         );
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &mid, backend),
             Vec::<String>::new(),
             "{backend:?}: expand"
         );
@@ -493,7 +493,7 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
             "{backend:?}: contract"
         );
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &last, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &last, backend),
             Vec::<String>::new(),
             "{backend:?}: contract"
         );
@@ -514,7 +514,7 @@ async fn a_phased_type_change_swaps_in_a_shadow_column_kept_in_step() {
         exec(&db.url, "DELETE FROM item WHERE id >= 4").await;
         fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &mid, backend),
             Vec::<String>::new(),
             "{backend:?}: contract undone"
         );
@@ -715,7 +715,7 @@ async fn a_phased_table_rename_serves_both_names_through_a_view() {
         "product"
     );
 
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let report = tidemark::lint::lint(&ws, None, backend).unwrap();
         let findings: Vec<String> = report
@@ -737,7 +737,7 @@ async fn a_phased_table_rename_serves_both_names_through_a_view() {
         exec(&db.url, "CREATE VIEW named_items AS SELECT id FROM item").await;
         fixture::migrate(&binary, &db.url, &["up", "-n", "1"]);
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &mid, backend),
             Vec::<String>::new(),
             "{backend:?}: expand"
         );
@@ -784,7 +784,7 @@ async fn a_phased_table_rename_serves_both_names_through_a_view() {
         fixture::migrate(&binary, &db.url, &["up"]);
         assert_eq!(products(&db.url, "product").await, expected, "{backend:?}");
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &last, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &last, backend),
             Vec::<String>::new(),
             "{backend:?}: contract"
         );
@@ -793,7 +793,7 @@ async fn a_phased_table_rename_serves_both_names_through_a_view() {
         // The contract rolls back to the view, and the expand to the table alone.
         fixture::migrate(&binary, &db.url, &["down", "-n", "1"]);
         assert_eq!(
-            tidemark::introspect::differences(&live_schema(&db.url).await, &mid, backend),
+            tidemark::verify::differences(&live_schema(&db.url).await, &mid, backend),
             Vec::<String>::new(),
             "{backend:?}: contract undone"
         );

@@ -103,7 +103,7 @@ async fn preflight_finds_the_rows_each_coming_constraint_rejects_and_changes_not
         entities![v1::team::Entity, v1::player::Entity],
         entities![v2::team::Entity, v2::player::Entity],
     ]);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "preflight").await else {
             continue;
@@ -247,7 +247,7 @@ async fn preflight_estimates_how_long_a_blocking_step_holds_writes() {
             ],
             safety,
         );
-        let binary = tidemark::verify::build_migrator(&ws).unwrap();
+        let binary = tidemark::migrator::build_migrator(&ws).unwrap();
         let Some(db) = TestDatabase::create(Backend::Postgres, "estimate").await else {
             return;
         };

@@ -39,7 +39,7 @@ async fn committed_migrations_apply_and_match_the_snapshot() {
 
     migration::Migrator::up(&db, None).await.unwrap();
     let live = tidemark::introspect::sqlite(&db).await.unwrap();
-    let differences = tidemark::introspect::differences(&live, &snapshot.schema, Backend::Sqlite);
+    let differences = tidemark::verify::differences(&live, &snapshot.schema, Backend::Sqlite);
     assert!(differences.is_empty(), "{differences:#?}");
 
     migration::Migrator::reset(&db).await.unwrap();
@@ -68,7 +68,7 @@ async fn committed_migrations_match_the_snapshot_on_postgres_and_mariadb() {
             .unwrap();
         migration::Migrator::up(&db, None).await.unwrap();
         let live = tidemark::introspect::introspect(&db).await.unwrap();
-        let differences = tidemark::introspect::differences(&live, &snapshot.schema, backend);
+        let differences = tidemark::verify::differences(&live, &snapshot.schema, backend);
         migration::Migrator::reset(&db).await.unwrap();
         let after_reset = tidemark::introspect::introspect(&db).await.unwrap();
         db.close().await.ok();
@@ -172,7 +172,7 @@ async fn applications_migrate_at_start_up_one_at_a_time() {
             .unwrap();
         let live = tidemark::introspect::introspect(&conn).await.unwrap();
         conn.close().await.ok();
-        let differences = tidemark::introspect::differences(&live, &snapshot.schema, backend);
+        let differences = tidemark::verify::differences(&live, &snapshot.schema, backend);
         if let Some(db) = db {
             db.drop().await;
         }

@@ -26,7 +26,7 @@ async fn a_squash_serves_new_databases_and_databases_that_applied_the_originals(
         entities![v2::item::Entity],
         entities![v3::item::Entity, v3::tag::Entity],
     ]);
-    let original = tidemark::verify::build_migrator(&ws).unwrap();
+    let original = tidemark::migrator::build_migrator(&ws).unwrap();
     let kept = tempfile::tempdir().unwrap();
     let before = kept.path().join("migrator");
     std::fs::copy(&original, &before).unwrap();
@@ -50,7 +50,7 @@ async fn a_squash_serves_new_databases_and_databases_that_applied_the_originals(
     )
     .unwrap();
     assert!(pending.changes.is_empty(), "{:?}", pending.summary());
-    let after = tidemark::verify::build_migrator(&ws).unwrap();
+    let after = tidemark::migrator::build_migrator(&ws).unwrap();
 
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         // A database that applied the originals.

@@ -129,7 +129,7 @@ async fn verify_reports_hand_written_migrations_it_cannot_compare() {
 #[tokio::test]
 async fn drift_catches_a_column_changed_by_hand_on_every_backend() {
     let (_dir, ws) = fixture();
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "drift").await else {
             continue;
@@ -246,7 +246,7 @@ async fn has_table(url: &str, table: &str) -> bool {
 async fn a_failed_migration_leaves_no_trace_on_postgres_and_sqlite() {
     let (_dir, ws) = fixture();
     let module = add_failing_migration(&ws);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(db) = TestDatabase::create(backend, "halfway").await else {
             continue;
@@ -292,7 +292,7 @@ async fn a_failed_migration_on_mariadb_says_what_was_applied() {
     };
     let (_dir, ws) = fixture();
     let module = add_failing_migration(&ws);
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     let out = fixture::run_migrator(&binary, &db.url, &["up"]);
     let created = has_table(&db.url, "halfway").await;
     let status = fixture::run_migrator(&binary, &db.url, &["status"]);
@@ -325,7 +325,7 @@ async fn a_failed_migration_on_mariadb_says_what_was_applied() {
 #[test]
 fn the_migrator_reports_a_bad_database_url_without_its_password() {
     let (_dir, ws) = fixture();
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for (url, says) in [
         (
             "postgres://app:s3cret@127.0.0.1:1/app",
@@ -362,10 +362,10 @@ fn the_migrator_reports_a_bad_database_url_without_its_password() {
 #[test]
 fn sql_previews_a_migration_on_each_backend_without_a_database() {
     let (_dir, ws) = fixture();
-    let postgres = tidemark::verify::sql(&ws, None, false, Backend::Postgres).unwrap();
-    let mysql = tidemark::verify::sql(&ws, None, false, Backend::Mysql).unwrap();
-    let sqlite = tidemark::verify::sql(&ws, None, false, Backend::Sqlite).unwrap();
-    let down = tidemark::verify::sql(
+    let postgres = tidemark::migrator::sql(&ws, None, false, Backend::Postgres).unwrap();
+    let mysql = tidemark::migrator::sql(&ws, None, false, Backend::Mysql).unwrap();
+    let sqlite = tidemark::migrator::sql(&ws, None, false, Backend::Sqlite).unwrap();
+    let down = tidemark::migrator::sql(
         &ws,
         Some("m20260101_000100_step_1"),
         true,
@@ -373,14 +373,15 @@ fn sql_previews_a_migration_on_each_backend_without_a_database() {
     )
     .unwrap();
     let first =
-        tidemark::verify::sql(&ws, Some("m20260101_000000_step_0"), false, Backend::Mysql).unwrap();
+        tidemark::migrator::sql(&ws, Some("m20260101_000000_step_0"), false, Backend::Mysql)
+            .unwrap();
     insta::assert_snapshot!("sql_postgres", postgres);
     insta::assert_snapshot!("sql_mysql", mysql);
     insta::assert_snapshot!("sql_sqlite", sqlite);
     insta::assert_snapshot!("sql_postgres_down", down);
     insta::assert_snapshot!("sql_mysql_first", first);
 
-    let err = tidemark::verify::sql(&ws, Some("m_nope"), false, Backend::Sqlite).unwrap_err();
+    let err = tidemark::migrator::sql(&ws, Some("m_nope"), false, Backend::Sqlite).unwrap_err();
     assert!(
         err.to_string().contains("no migration named `m_nope`"),
         "{err}"
@@ -394,7 +395,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
             continue;
         };
         let (_dir, ws) = fixture();
-        let binary = tidemark::verify::build_migrator(&ws).unwrap();
+        let binary = tidemark::migrator::build_migrator(&ws).unwrap();
         fixture::migrate(&binary, &drifted.url, &["up"]);
         exec(&drifted.url, "ALTER TABLE item ADD COLUMN hand_added text").await;
         exec(&drifted.url, "CREATE INDEX manual_idx ON item (name)").await;
@@ -432,7 +433,7 @@ async fn a_reconciliation_migration_removes_drift_and_passes_over_clean_database
         };
         generate::reconcile(&ws, &drift.live, &drift.applied, backend, &options).unwrap();
 
-        let binary = tidemark::verify::build_migrator(&ws).unwrap();
+        let binary = tidemark::migrator::build_migrator(&ws).unwrap();
         fixture::migrate(&binary, &drifted.url, &["up"]);
         let after = tidemark::verify::drift(&ws, &drifted.url).await.unwrap();
         drifted.drop().await;
@@ -639,7 +640,7 @@ async fn recorded_hand_written_objects_are_left_alone_on_every_backend() {
     .unwrap();
     assert!(matches!(later, generate::Outcome::NoChanges));
 
-    let binary = tidemark::verify::build_migrator(&ws).unwrap();
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
         let Some(db) = TestDatabase::create(backend, "hand_objects").await else {
             continue;

@@ -249,7 +249,7 @@ pub(super) fn sql(
     write!(
         std::io::stdout(),
         "{}",
-        crate::verify::sql(ws, name.as_deref(), down, backend)?
+        crate::migrator::sql(ws, name.as_deref(), down, backend)?
     )
     .map_err(Error::io("standard output"))?;
     Ok(ExitCode::SUCCESS)

@@ -391,15 +391,16 @@ pub fn align_names(live: &Schema, expected: &Schema) -> Schema {
     out
 }
 
-/// The differences between a live database and the schema it should have, in words; empty
-/// when they match.
-pub fn differences(live: &Schema, expected: &Schema, backend: Backend) -> Vec<String> {
+/// The changes that take a live database to the schema it should have, both as `backend`
+/// spells them, with that expected schema; no changes when they match.
+pub fn differences(
+    live: &Schema,
+    expected: &Schema,
+    backend: Backend,
+) -> (Vec<diff::Change>, Schema) {
     let live = normalize(&align_names(live, expected), backend);
     let expected = normalize(expected, backend);
-    diff::diff(&live, &expected, &Renames::default())
-        .iter()
-        .map(|c| crate::plan::describe(c, &expected))
-        .collect()
+    (diff::diff(&live, &expected, &Renames::default()), expected)
 }
 
 #[cfg(test)]

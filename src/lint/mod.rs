@@ -14,17 +14,7 @@ mod sql;
 pub use rules::{RULES, Rule};
 
 use crate::backend::Backend;
-use serde::Deserialize;
-
-/// What one migration runs in one direction on one backend, as the preview recorded it.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct Recorded {
-    pub migration: String,
-    pub down: bool,
-    /// Whether sea-orm-migration wraps it in a transaction.
-    pub transactional: bool,
-    pub statements: Vec<String>,
-}
+use crate::migrator::Recorded;
 
 /// A rule that fired, with the statement that made it fire.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,7 +187,7 @@ pub fn lint(
     backend: Backend,
 ) -> crate::Result<Report> {
     let mut report = Report::default();
-    let recorded = crate::verify::recorded_sql(ws, name, backend)?;
+    let recorded = crate::migrator::recorded_sql(ws, name, backend)?;
     let mut seen = std::collections::BTreeSet::new();
     for direction in &recorded {
         let path = ws.migration_file(&direction.migration);

@@ -1,9 +1,9 @@
 //! The lint rules: one table, one function each. A rule names the consequence and the lock in
 //! `why` and the fix in `safe`; its check returns the statements that break it, with detail.
 
-use super::Recorded;
 use super::sql::Words;
 use crate::backend::Backend;
+use crate::migrator::Recorded;
 use std::collections::BTreeSet;
 
 pub struct Rule {

@@ -418,7 +418,7 @@ async fn assert_matches(
     when: &str,
 ) {
     let live = tidemark::introspect::introspect(db).await.unwrap();
-    let differences = tidemark::introspect::differences(&live, expected, backend);
+    let differences = tidemark::verify::differences(&live, expected, backend);
     assert!(
         differences.is_empty(),
         "{name} on {}: {when}, the database differs from the snapshot:\n  {}",
@@ -657,7 +657,7 @@ pub fn lint_findings(scenarios: &[Scenario], backend: Backend) -> Vec<(String, S
             scenario.name,
             String::from_utf8_lossy(&out.stderr)
         );
-        let recorded: Vec<tidemark::lint::Recorded> =
+        let recorded: Vec<tidemark::migrator::Recorded> =
             serde_json::from_slice(&out.stdout).expect("the preview's JSON");
         let ws = Workspace::new(prepared.scenarios_dir.join(scenario.name));
         for direction in recorded.iter().filter(|r| r.migration.ends_with("_change")) {
