@@ -1,10 +1,16 @@
 //! tidemark: reviewed, reversible, production-safe migrations for SeaORM, generated from your
 //! entities.
 //!
-//! The pipeline runs one way: [`extract`] (entities -> [`model::Schema`]) -> [`diff`]
-//! (snapshot vs entities -> [`diff::Change`]s) -> [`plan`] (per-backend steps) -> [`render`]
-//! (sea-query source) -> [`write`] (atomic). [`introspect`] reads a live database into the same
+//! The pipeline runs one way: [`extract`] (entities -> [`model::Schema`]) ->
+//! [`diff`](mod@diff) (snapshot vs entities -> [`diff::Change`]s) -> [`plan`](mod@plan)
+//! (per-backend steps) -> [`render`] (sea-query source) -> [`write`](mod@write) (atomic).
+//! [`introspect`] reads a live database into the same
 //! model. A workspace runs all of it with [`cli::main`] and a list of its entities.
+//!
+//! The names most callers need are re-exported here: the entities ([`EntitySet`]), the
+//! workspace ([`Workspace`]), the model ([`Schema`], [`Backend`]), each stage's entry point
+//! ([`diff()`], [`plan()`], [`generate()`] with [`GenerateOptions`] and its [`Outcome`]) and
+//! the [`Error`] they return. The modules stay public for tools that need more.
 
 pub mod backend;
 pub mod chain;
@@ -32,5 +38,11 @@ pub mod verify;
 pub mod workspace;
 pub mod write;
 
+pub use backend::Backend;
+pub use diff::{Change, diff};
 pub use error::{Error, Result};
 pub use extract::EntitySet;
+pub use generate::{GenerateOptions, Outcome, generate};
+pub use model::Schema;
+pub use plan::{Plan, plan};
+pub use workspace::Workspace;
