@@ -5,10 +5,11 @@
 //! cargo run --release --example compile -- 200 1000
 //! ```
 //!
-//! For each N it prints the file's size, the wall time of `cargo build` of the migration crate
+//! For each N it prints the file's size, the time tidemark takes to write it (diff, plan and the
+//! laid-out file; the median of 3), the wall time of `cargo build` of the migration crate
 //! alone (its dependencies are built first, once) and the peak memory of the largest process of
 //! that build (rustc), read from `getrusage(RUSAGE_CHILDREN)`. Scratch crates go to
-//! `target/bench-compile/`.
+//! `target/bench-compile/`. `--render-only` skips the builds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,19 @@ fn build(dir: &Path, target: &Path) -> std::time::Duration {
     start.elapsed()
 }
 
+/// The file for `n` tables and the median of 3 render times, in milliseconds.
+fn timed_render(n: usize) -> (String, f64) {
+    let mut times = Vec::new();
+    let mut source = String::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        source = render(n);
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (source, times[1])
+}
+
 fn main() {
     // A measured build runs in a process of its own: its children's peak memory is then that
     // build's alone.
@@ -162,8 +176,10 @@ fn main() {
         println!("{} {}", elapsed.as_secs_f64(), children_peak_mb());
         return;
     }
+    let render_only = std::env::args().any(|a| a == "--render-only");
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
+        .filter(|a| a != "--render-only")
         .map(|a| a.parse().expect("table counts"))
         .collect();
     let sizes = if sizes.is_empty() {
@@ -171,6 +187,19 @@ fn main() {
     } else {
         sizes
     };
+    if render_only {
+        println!("| tables | file | lines | render |");
+        println!("|---|---|---|---|");
+        for n in sizes {
+            let (source, ms) = timed_render(n);
+            println!(
+                "| {n} | {:.1} MB | {} | {ms:.0} ms |",
+                source.len() as f64 / 1e6,
+                source.lines().count()
+            );
+        }
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = root.join("target/bench-compile");
     let target = scratch.join("target");
@@ -178,10 +207,10 @@ fn main() {
     let warm = scratch.join("warm");
     write_crate(&warm, &root.join("runtime"), &render(1));
     build(&warm, &target);
-    println!("| tables | file | lines | debug build | rustc peak memory |");
-    println!("|---|---|---|---|---|");
+    println!("| tables | file | lines | render | debug build | rustc peak memory |");
+    println!("|---|---|---|---|---|---|");
     for n in sizes {
-        let source = render(n);
+        let (source, ms) = timed_render(n);
         let dir = scratch.join(format!("n{n}"));
         let _ = std::fs::remove_dir_all(&dir);
         write_crate(&dir, &root.join("runtime"), &source);
@@ -194,7 +223,7 @@ fn main() {
         let mut figures = report.split_whitespace().map(|f| f.parse::<f64>().unwrap());
         let (seconds, peak) = (figures.next().unwrap(), figures.next().unwrap());
         println!(
-            "| {n} | {:.1} MB | {} | {seconds:.1} s | {peak:.0} MB |",
+            "| {n} | {:.1} MB | {} | {ms:.0} ms | {seconds:.1} s | {peak:.0} MB |",
             source.len() as f64 / 1e6,
             source.lines().count(),
         );
