@@ -1,0 +1,183 @@
+//! The `DeriveIden` enums a migration names its tables and columns with: one enum a table,
+//! variants in column order, every SeaORM name turned into a valid, unique identifier.
+
+use crate::model::Schema;
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::BTreeMap;
+
+/// The `DeriveIden` enums a migration needs: one per table, with a variant per column used.
+///
+/// Any name SeaORM accepts gets an enum or variant name of its own: a name with nothing to
+/// make an identifier of (`名前`) gets a generic one, and one that would clash with another
+/// (`user_id` and `userId`), with `Self` or with a name the file uses (`Index`, `Change`) gets a
+/// number. `#[sea_orm(iden = "...")]` keeps the real name wherever the two differ.
+#[derive(Default)]
+pub(super) struct Idens {
+    tables: BTreeMap<String, Vec<String>>,
+    /// Each table's columns in the order the entities (then the old schema) list them: the
+    /// variants follow it.
+    order: BTreeMap<String, Vec<String>>,
+    pub(super) enum_values: BTreeMap<String, Vec<String>>,
+    enum_names: BTreeMap<String, Ident>,
+    variant_names: BTreeMap<(String, String), Ident>,
+    /// Whether a column is written with a `sea_orm_migration::schema` function.
+    pub(super) schema_helpers: bool,
+}
+
+/// Names a generated file uses (imports, prelude types, the migration itself): no enum may
+/// take them.
+const RESERVED: &[&str] = &[
+    "Alias",
+    "Change",
+    "ColumnDef",
+    "ColumnType",
+    "DbBackend",
+    "DbErr",
+    "DeriveIden",
+    "DeriveMigrationName",
+    "Expr",
+    "Fit",
+    "ForeignKey",
+    "ForeignKeyAction",
+    "Index",
+    "Migration",
+    "MigrationTrait",
+    "None",
+    "Ok",
+    "Online",
+    "Option",
+    "Result",
+    "SchemaManager",
+    "Self",
+    "Some",
+    "StringLen",
+    "Table",
+    "When",
+];
+
+impl Idens {
+    pub(super) fn table(&mut self, table: &str) -> TokenStream {
+        self.tables.entry(table.to_owned()).or_default();
+        let e = self.enum_ident(table);
+        quote!(#e::Table)
+    }
+
+    pub(super) fn column(&mut self, table: &str, column: &str) -> TokenStream {
+        let columns = self.tables.entry(table.to_owned()).or_default();
+        if !columns.iter().any(|c| c == column) {
+            columns.push(column.to_owned());
+        }
+        let e = self.enum_ident(table);
+        let v = self.variant_ident(table, column);
+        quote!(#e::#v)
+    }
+
+    fn enum_ident(&mut self, table: &str) -> Ident {
+        if let Some(ident) = self.enum_names.get(table) {
+            return ident.clone();
+        }
+        let taken: Vec<String> = self.enum_names.values().map(Ident::to_string).collect();
+        let ident = unique(&camel_ident(table, "Table"), |name| {
+            RESERVED.contains(&name) || taken.iter().any(|t| t == name)
+        });
+        self.enum_names.insert(table.to_owned(), ident.clone());
+        ident
+    }
+
+    fn variant_ident(&mut self, table: &str, column: &str) -> Ident {
+        let key = (table.to_owned(), column.to_owned());
+        if let Some(ident) = self.variant_names.get(&key) {
+            return ident.clone();
+        }
+        let taken: Vec<String> = self
+            .variant_names
+            .iter()
+            .filter(|((t, _), _)| t == table)
+            .map(|(_, v)| v.to_string())
+            .collect();
+        let ident = unique(&camel_ident(column, "Column"), |name| {
+            name == "Table" || name == "Self" || taken.iter().any(|t| t == name)
+        });
+        self.variant_names.insert(key, ident.clone());
+        ident
+    }
+
+    pub(super) fn render(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (table, columns) in &self.tables {
+            let order = self.order.get(table);
+            let position = |c: &String| order.and_then(|o| o.iter().position(|x| x == c));
+            let mut columns = columns.clone();
+            columns.sort_by_key(|c| position(c).unwrap_or(usize::MAX));
+            let e = &self.enum_names[table];
+            let table_attr = (e.to_string().to_snake_case() != *table)
+                .then(|| quote!(#[sea_orm(iden = #table)]));
+            let variants = columns.iter().map(|c| {
+                let v = &self.variant_names[&(table.clone(), c.clone())];
+                let attr =
+                    (v.to_string().to_snake_case() != *c).then(|| quote!(#[sea_orm(iden = #c)]));
+                quote!(#attr #v)
+            });
+            out.extend(quote! {
+                #[derive(DeriveIden)]
+                enum #e {
+                    #table_attr
+                    Table,
+                    #(#variants),*
+                }
+            });
+        }
+        out
+    }
+}
+
+/// `name` in UpperCamelCase, of ASCII letters and digits only; `fallback` when nothing is
+/// left, or in front of a leading digit.
+pub(super) fn camel_ident(name: &str, fallback: &str) -> String {
+    let camel: String = name
+        .to_upper_camel_case()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if camel.is_empty() {
+        fallback.to_owned()
+    } else if camel.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{fallback}{camel}")
+    } else {
+        camel
+    }
+}
+
+/// `base`, or `base` with the first number from 2 that makes it free.
+pub(super) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> Ident {
+    let name = if taken(base) {
+        (2..)
+            .map(|n| format!("{base}{n}"))
+            .find(|candidate| !taken(candidate))
+            .expect("a free name")
+    } else {
+        base.to_owned()
+    };
+    Ident::new(&name, Span::call_site())
+}
+
+impl Idens {
+    /// Enum columns spell out their values; they come from the schema the code runs towards.
+    pub(super) fn set_enums(&mut self, schema: &Schema) {
+        for table in schema.tables.values() {
+            let order = self.order.entry(table.name.clone()).or_default();
+            for column in &table.columns {
+                if !order.contains(&column.name) {
+                    order.push(column.name.clone());
+                }
+            }
+        }
+        self.enum_values = schema
+            .enums
+            .iter()
+            .map(|(k, v)| (k.clone(), v.values.clone()))
+            .collect();
+    }
+}
