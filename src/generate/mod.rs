@@ -1,5 +1,6 @@
-//! The commands over a workspace: `generate`, `check`, `diff`, `baseline`. Each runs
-//! extract -> diff -> plan -> render -> write, and only `write` touches files.
+//! `generate` over a workspace: extract -> diff -> plan -> render -> write, where only `write`
+//! touches files. The recorded state, the pending changes, `--phased`, drift reconciliation,
+//! consent and naming are the submodules it calls.
 
 mod consent;
 mod naming;

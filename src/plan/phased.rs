@@ -372,7 +372,6 @@ fn shadow_refusal(
     })
 }
 
-/// The refusal of a type change `--phased` cannot split, with the way through the entities.
 /// Puts `column` of `old` back into `mid` at its old place, with the indexes and foreign keys
 /// that use it; `relax` makes it nullable so that new code may stop writing it.
 fn restore_column(old: &Table, mid: &mut Table, column: &str, relax: bool) {
