@@ -267,6 +267,19 @@ struct List<'a> {
     always_trailing_comma: bool,
 }
 
+impl<'a> List<'a> {
+    /// A call's arguments: `ident(items)`, in the call width.
+    fn call(ident: &'a str, items: impl IntoIterator<Item = &'a Expr>) -> List<'a> {
+        List {
+            ident,
+            items: items.into_iter().collect(),
+            delimiters: Delimiters::Parentheses,
+            item_max_width: FN_CALL_WIDTH,
+            always_trailing_comma: false,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Layout {
     /// Set while a method chain is laid out as the overflowing last argument of a call:
@@ -281,34 +294,20 @@ impl Layout {
             Expr::Path(path) if path.qself.is_none() => rewrite_path(&path.path, shape),
             Expr::Call(call) => {
                 let callee = self.rewrite(&call.func, shape)?;
-                self.list(
-                    List {
-                        ident: &callee,
-                        items: call.args.iter().collect(),
-                        delimiters: Delimiters::Parentheses,
-                        item_max_width: FN_CALL_WIDTH,
-                        always_trailing_comma: false,
-                    },
-                    shape,
-                )
+                self.list(List::call(&callee, &call.args), shape)
             }
             Expr::Array(array) => self.list(
                 List {
-                    ident: "",
-                    items: array.elems.iter().collect(),
                     delimiters: Delimiters::Brackets,
                     item_max_width: ARRAY_WIDTH,
-                    always_trailing_comma: false,
+                    ..List::call("", &array.elems)
                 },
                 shape,
             ),
             Expr::Tuple(tuple) => self.list(
                 List {
-                    ident: "",
-                    items: tuple.elems.iter().collect(),
-                    delimiters: Delimiters::Parentheses,
-                    item_max_width: FN_CALL_WIDTH,
                     always_trailing_comma: tuple.elems.len() == 1,
+                    ..List::call("", &tuple.elems)
                 },
                 shape,
             ),
@@ -648,16 +647,7 @@ impl Layout {
             ChainKind::Parent(expr) => self.rewrite(expr, shape)?,
             ChainKind::Method(call) => {
                 let callee = format!(".{}", call.method);
-                self.list(
-                    List {
-                        ident: &callee,
-                        items: call.args.iter().collect(),
-                        delimiters: Delimiters::Parentheses,
-                        item_max_width: FN_CALL_WIDTH,
-                        always_trailing_comma: false,
-                    },
-                    shape,
-                )?
+                self.list(List::call(&callee, &call.args), shape)?
             }
             ChainKind::Await => ".await".to_owned(),
             ChainKind::Field(member) => match member {
