@@ -68,6 +68,14 @@ pub enum Error {
     #[error("{0}")]
     InvalidEntities(String),
 
+    /// An entity source file that is not valid Rust, or a module it declares that has no file.
+    #[error("{path}:{line}: {reason}")]
+    EntitySource {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+
     #[error("invalid {flag} value `{value}`: {reason}")]
     InvalidArgument {
         flag: &'static str,

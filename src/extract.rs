@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub struct EntitySet {
     entities: Vec<EntityDef>,
+    /// Entities read from source ([`crate::source`]) rather than built by SeaORM.
+    read: Vec<ReadEntity>,
     /// Indexes declared next to the entities ([`EntitySet::index`]), which SeaORM's attributes
     /// cannot express: several columns, not unique.
     declared_indexes: Vec<(String, Index)>,
@@ -33,6 +35,20 @@ struct EntityDef {
     module_path: String,
     table: TableCreateStatement,
     indexes: Vec<IndexCreateStatement>,
+}
+
+/// One entity as the pipeline needs it, however it was obtained: from SeaORM's statement
+/// builders ([`EntitySet::with`]) or from its source ([`crate::source`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ReadEntity {
+    /// `crate::module`, for messages.
+    pub module_path: String,
+    /// `schema_name`, when the entity names one.
+    pub pg_schema: Option<String>,
+    pub table: Table,
+    pub renames: Vec<DeclaredRename>,
+    /// The enum types its columns use.
+    pub enums: Vec<EnumType>,
 }
 
 /// A column rename that the entity itself declares with `#[sea_orm(renamed_from = "...")]`.
@@ -95,12 +111,36 @@ impl EntitySet {
         self
     }
 
+    /// Entities read from their source; `declared_indexes` as [`EntitySet::index`] takes.
+    pub(crate) fn from_read(read: Vec<ReadEntity>) -> Self {
+        Self {
+            read,
+            ..Self::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.entities.len()
+        self.entities.len() + self.read.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entities.is_empty()
+        self.len() == 0
+    }
+
+    /// The indexes declared with [`EntitySet::index`]: table and columns.
+    pub fn declared_indexes(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.declared_indexes
+            .iter()
+            .map(|(table, index)| (table.as_str(), index.columns.as_slice()))
+    }
+
+    /// The module paths of the entities, in the order they were given.
+    pub fn module_paths(&self) -> Vec<&str> {
+        self.entities
+            .iter()
+            .map(|e| e.module_path.as_str())
+            .chain(self.read.iter().map(|e| e.module_path.as_str()))
+            .collect()
     }
 
     /// Module paths of entities registered with SeaORM's entity registry under `crate_name`
@@ -119,38 +159,79 @@ impl EntitySet {
 
     /// Reads every entity into one [`Schema`].
     pub fn extract(&self) -> Result<Extracted> {
-        let mut out = Extracted::default();
-        let mut first_entity: BTreeMap<String, &str> = BTreeMap::new();
-        out.schema.pg_schema = pg_schema(&self.entities)?;
+        let mut read = Vec::with_capacity(self.len());
         for entity in &self.entities {
-            let table = read_table(entity, &mut out)?;
-            match out.schema.tables.get_mut(&table.name) {
-                // SeaORM allows several entities over one table (`coaches` and `coachees`
-                // over `users`): one table, as long as they agree on it.
-                Some(existing) => {
-                    merge_alias(existing, table).map_err(|conflict| {
-                        Error::InvalidEntities(format!(
-                            "entities `{}` and `{}` both map to table `{}` but disagree: \
-                             {conflict}; make them describe the table alike",
-                            first_entity[&existing.name], entity.module_path, existing.name
-                        ))
-                    })?;
+            read.push(read_entity(entity)?);
+        }
+        read.extend(self.read.iter().cloned());
+        assemble(read, &self.declared_indexes)
+    }
+}
+
+/// Joins entities into one schema: tables (several entities may share one), enum types,
+/// declared indexes and renames, then checks that every reference resolves.
+pub(crate) fn assemble(
+    entities: Vec<ReadEntity>,
+    declared_indexes: &[(String, Index)],
+) -> Result<Extracted> {
+    let mut out = Extracted {
+        schema: Schema {
+            pg_schema: pg_schema(&entities)?,
+            ..Schema::default()
+        },
+        renames: Vec::new(),
+    };
+    let mut first_entity: BTreeMap<String, String> = BTreeMap::new();
+    let mut enum_owner: BTreeMap<String, String> = BTreeMap::new();
+    for entity in entities {
+        for declared in entity.enums {
+            match out.schema.enums.get(&declared.name) {
+                Some(existing) if existing.values != declared.values => {
+                    return Err(Error::InvalidEntities(format!(
+                        "enum `{name}` is declared twice with different values: {:?} (used by \
+                         `{}`) and {:?} (used by `{}`)",
+                        existing.values,
+                        enum_owner[&declared.name],
+                        declared.values,
+                        entity.module_path,
+                        name = declared.name,
+                    )));
                 }
+                Some(_) => {}
                 None => {
-                    first_entity.insert(table.name.clone(), &entity.module_path);
-                    out.schema.tables.insert(table.name.clone(), table);
+                    enum_owner.insert(declared.name.clone(), entity.module_path.clone());
+                    out.schema.enums.insert(declared.name.clone(), declared);
                 }
             }
         }
-        for (table_name, index) in &self.declared_indexes {
-            add_declared_index(&mut out.schema, table_name, index)?;
+        out.renames.extend(entity.renames);
+        let table = entity.table;
+        match out.schema.tables.get_mut(&table.name) {
+            // SeaORM allows several entities over one table (`coaches` and `coachees`
+            // over `users`): one table, as long as they agree on it.
+            Some(existing) => {
+                merge_alias(existing, table).map_err(|conflict| {
+                    Error::InvalidEntities(format!(
+                        "entities `{}` and `{}` both map to table `{}` but disagree: \
+                         {conflict}; make them describe the table alike",
+                        first_entity[&existing.name], entity.module_path, existing.name
+                    ))
+                })?;
+            }
+            None => {
+                first_entity.insert(table.name.clone(), entity.module_path.clone());
+                out.schema.tables.insert(table.name.clone(), table);
+            }
         }
-        out.renames
-            .sort_by(|a, b| (&a.table, &a.to).cmp(&(&b.table, &b.to)));
-        out.renames.dedup();
-        check_references(&out.schema)?;
-        Ok(out)
     }
+    for (table_name, index) in declared_indexes {
+        add_declared_index(&mut out.schema, table_name, index)?;
+    }
+    out.renames
+        .sort_by(|a, b| (&a.table, &a.to).cmp(&(&b.table, &b.to)));
+    out.renames.dedup();
+    check_references(&out.schema)?;
+    Ok(out)
 }
 
 fn add_declared_index(schema: &mut Schema, table_name: &str, index: &Index) -> Result<()> {
@@ -260,7 +341,9 @@ macro_rules! entities {
     };
 }
 
-fn read_table(entity: &EntityDef, out: &mut Extracted) -> Result<Table> {
+fn read_entity(entity: &EntityDef) -> Result<ReadEntity> {
+    let mut enums = Schema::default();
+    let mut renames = Vec::new();
     let name = table_ref_name(entity.table.get_table_name()).ok_or_else(|| {
         Error::InvalidEntities(format!("entity `{}` has no table name", entity.module_path))
     })?;
@@ -275,12 +358,12 @@ fn read_table(entity: &EntityDef, out: &mut Extracted) -> Result<Table> {
         conversions: Default::default(),
     };
     for def in entity.table.get_columns() {
-        let (column, renamed_from) = read_column(&name, def, &mut out.schema)?;
+        let (column, renamed_from) = read_column(&name, def, &mut enums)?;
         if def.get_column_spec().primary_key {
             table.primary_key.push(column.name.clone());
         }
         if let Some(from) = renamed_from {
-            out.renames.push(DeclaredRename {
+            renames.push(DeclaredRename {
                 table: name.clone(),
                 from,
                 to: column.name.clone(),
@@ -330,7 +413,13 @@ fn read_table(entity: &EntityDef, out: &mut Extracted) -> Result<Table> {
             },
         );
     }
-    Ok(table)
+    Ok(ReadEntity {
+        module_path: entity.module_path.clone(),
+        pg_schema: table_schema(entity.table.get_table_name()),
+        table,
+        renames,
+        enums: enums.enums.into_values().collect(),
+    })
 }
 
 fn read_column(
@@ -442,7 +531,7 @@ fn read_type(ty: &sea_query::ColumnType, schema: &mut Schema) -> Result<ColumnTy
 
 /// SeaORM folds `renamed_from` into the column comment (`...; renamed_from "old"`), the same
 /// place its own `sync` reads it back from.
-fn split_renamed_from(comment: Option<&str>) -> (Option<String>, Option<String>) {
+pub(crate) fn split_renamed_from(comment: Option<&str>) -> (Option<String>, Option<String>) {
     let Some(comment) = comment else {
         return (None, None);
     };
@@ -517,15 +606,16 @@ fn read_action(action: Option<SqAction>) -> ForeignKeyAction {
 
 /// The one PostgreSQL schema the entities live in, if not `public`. Tables in several schemas
 /// at once are refused: the migrations run in one schema (`tidemark_runtime::postgres::use_schema`).
-fn pg_schema(entities: &[EntityDef]) -> Result<Option<String>> {
+fn pg_schema(entities: &[ReadEntity]) -> Result<Option<String>> {
     let mut by_schema: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for entity in entities {
-        let schema = match entity.table.get_table_name() {
-            Some(TableRef::Table(name, _)) => name.0.as_ref().map(|s| s.1.to_string()),
-            _ => None,
-        };
         by_schema
-            .entry(schema.unwrap_or_else(|| "public".to_owned()))
+            .entry(
+                entity
+                    .pg_schema
+                    .clone()
+                    .unwrap_or_else(|| "public".to_owned()),
+            )
             .or_default()
             .push(&entity.module_path);
     }
@@ -542,6 +632,13 @@ fn pg_schema(entities: &[EntityDef]) -> Result<Option<String>> {
         )));
     }
     Ok(by_schema.into_keys().next().filter(|s| s != "public"))
+}
+
+fn table_schema(table: Option<&TableRef>) -> Option<String> {
+    match table? {
+        TableRef::Table(name, _) => name.0.as_ref().map(|s| s.1.to_string()),
+        _ => None,
+    }
 }
 
 fn table_ref_name(table: Option<&TableRef>) -> Option<String> {

@@ -32,6 +32,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod snapshot;
+pub mod source;
 pub mod squash;
 pub mod unmanaged;
 pub mod verify;

@@ -5,6 +5,8 @@
 mod harness;
 #[path = "../common/servers.rs"]
 mod servers;
+#[path = "../common/twins.rs"]
+mod twins;
 
 use harness::Scenario;
 use tidemark::entities;
@@ -15,7 +17,7 @@ macro_rules! entity {
         entity!($module, $table, { $($fields)* }, {});
     };
     ($module:ident, $table:literal, { $($fields:tt)* }, { $($relations:tt)* }) => {
-        pub mod $module {
+        crate::twin!($module {
             #[allow(unused_imports)]
             use sea_orm::entity::prelude::*;
 
@@ -31,7 +33,7 @@ macro_rules! entity {
             }
 
             impl ActiveModelBehavior for ActiveModel {}
-        }
+        });
     };
 }
 
@@ -391,7 +393,7 @@ mod composite_plain {
     });
 }
 
-mod colors {
+crate::twin!(colors {
     use sea_orm::entity::prelude::*;
 
     #[derive(Debug, Clone, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
@@ -420,7 +422,7 @@ mod colors {
         #[sea_orm(string_value = "red")]
         Red,
     }
-}
+});
 
 mod with_color {
     entity!(item, "item", {
@@ -865,3 +867,13 @@ scenario_tests!(
     all_types_round_trip,
     narrow_varchar,
 );
+
+/// tidemark's source reader makes of every scenario's entities exactly what SeaORM's compiled
+/// statement builders make of them.
+#[test]
+fn source_reader_agrees_with_the_compiled_entities() {
+    for scenario in scenarios() {
+        twins::assert_agree(&format!("{} (before)", scenario.name), &(scenario.before)());
+        twins::assert_agree(&format!("{} (after)", scenario.name), &(scenario.after)());
+    }
+}
