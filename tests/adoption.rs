@@ -250,4 +250,84 @@ fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
     assert!(lib.contains(&format!("mod {module};")), "{lib}");
     assert!(ws.join("migration/schema_snapshot.json").exists());
     assert!(ws.join("tidemark.sqlite").exists(), "the SQLite default");
+
+    // An entity edit is read from source: `check` sees it and cargo rebuilds nothing first.
+    let post = ws.join("entity/src/post.rs");
+    let text = std::fs::read_to_string(&post).unwrap();
+    std::fs::write(
+        &post,
+        text.replace(
+            "pub title: String,",
+            "pub title: String,\n    pub body: Option<String>,",
+        ),
+    )
+    .unwrap();
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
+    assert!(stdout.contains("body"), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("Compiling"),
+        "an entity edit rebuilt a crate:\n{stderr}"
+    );
+
+    // A field type from another crate is the compiler's to read: one note, then the
+    // compiled fallback answers the same command.
+    let shared = ws.join("shared");
+    std::fs::create_dir_all(shared.join("src")).unwrap();
+    std::fs::write(
+        shared.join("Cargo.toml"),
+        "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nsea-orm = { version = \"2.0.4\", default-features = false, features = [\"macros\"] }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        shared.join("src/lib.rs"),
+        "#[derive(Clone, Debug, PartialEq, Eq, sea_orm::DeriveValueType)]\npub struct Email(pub String);\n",
+    )
+    .unwrap();
+    let manifest = ws.join("entity/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text + "shared = { path = \"../shared\" }\n").unwrap();
+    let user = ws.join("entity/src/user.rs");
+    let text = std::fs::read_to_string(&user).unwrap();
+    std::fs::write(
+        &user,
+        text.replace(
+            "pub name: Option<String>,",
+            "pub name: Option<String>,\n    pub contact: Option<shared::Email>,",
+        ),
+    )
+    .unwrap();
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
+    assert!(
+        stderr.contains(
+            "note: entity/src/user.rs:11: field `contact`: `shared::Email` is not one of \
+             SeaORM's value types and is not defined in the entity crate; reading the compiled \
+             entities instead (`cargo run -p tool --features compiled`)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("contact") && stdout.contains("body"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+/// Runs cargo in the workspace, expecting `code`; its stdout and stderr.
+fn cargo(ws: &Path, args: &[&str], code: i32) -> (String, String) {
+    let out = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", project_target())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "`cargo {}`:\n{stdout}\n{stderr}",
+        args.join(" ")
+    );
+    (stdout, stderr)
 }

@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::extract::EntitySet;
+use crate::source::Reading;
 use crate::workspace::Workspace;
 use clap::Parser;
 use std::process::ExitCode;
@@ -32,7 +33,14 @@ pub fn main(entity_crate: &str, entities: EntitySet) -> ExitCode {
              list; its table is left out of every comparison"
         );
     }
-    match run(cli, &entities) {
+    let mut given = Some(entities);
+    finish(run(cli, &mut |_| {
+        Ok(Ok(given.take().expect("entities are read once")))
+    }))
+}
+
+fn finish(result: Result<ExitCode>) -> ExitCode {
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
@@ -41,13 +49,139 @@ pub fn main(entity_crate: &str, entities: EntitySet) -> ExitCode {
     }
 }
 
-fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
+/// Where the entities come from when their source holds something only the compiler knows.
+#[derive(Clone, Copy, Debug)]
+pub enum Fallback {
+    /// Run this tool again through cargo, with the feature that compiles the entity crate
+    /// in: `cargo run --quiet -p PACKAGE --features FEATURE -- ARGS`.
+    Cargo {
+        package: &'static str,
+        feature: &'static str,
+    },
+    /// Stop with the reader's message.
+    None,
+}
+
+/// Runs the CLI over the entities of the workspace's crate `entity_crate`, read from its
+/// source: an entity edit costs a parse, not a build. `declare` adds what entities cannot say
+/// ([`EntitySet::index`]). Where the reader stops (a type from another crate, a macro), it
+/// says where in one line and goes on as `fallback` says. See [`main!`](crate::main).
+pub fn main_from_source(
+    entity_crate: &str,
+    fallback: Fallback,
+    declare: impl FnOnce(EntitySet) -> EntitySet,
+) -> ExitCode {
+    let cli = Cli::parse();
+    let mut declare = Some(declare);
+    finish(run(cli, &mut |ws| {
+        let read = crate::source::read_crate(&ws.crate_lib_rs(entity_crate)?, entity_crate)?;
+        let unresolved = match read {
+            Reading::Entities(set) => {
+                let declare = declare.take().expect("entities are read once");
+                return Ok(Ok(declare(set)));
+            }
+            Reading::Unresolved(unresolved) => unresolved,
+        };
+        let at = format!("{}:{}", ws.display(&unresolved.path), unresolved.line);
+        match fallback {
+            Fallback::Cargo { package, feature } => {
+                eprintln!(
+                    "note: {at}: {}; reading the compiled entities instead (`cargo run -p \
+                     {package} --features {feature}`)",
+                    unresolved.reason
+                );
+                Ok(Err(rerun_compiled(package, feature)))
+            }
+            Fallback::None => Err(crate::error::Error::InvalidEntities(format!(
+                "{at}: {}\n  tidemark reads entities from their source; this one needs the \
+                 compiler: give the tool crate the compiled fallback (README, \"Adopting \
+                 tidemark in your workspace\")",
+                unresolved.reason
+            ))),
+        }
+    }))
+}
+
+/// The same command, run by the tool built with the entity crate compiled in.
+fn rerun_compiled(package: &str, feature: &str) -> ExitCode {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            package,
+            "--features",
+            feature,
+            "--",
+        ])
+        .args(std::env::args_os().skip(1))
+        .status();
+    match status {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            None => ExitCode::from(2),
+        },
+        Err(err) => {
+            eprintln!("error: could not run cargo for the compiled entities: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A tool crate's `main`: `tidemark::main!("entity", [entity::user::Entity, ...])`.
+///
+/// The entities are read from the source of the crate named first. The list is the compiled
+/// fallback, built only with the tool crate's `compiled` feature (`compiled =
+/// ["dep:entity"]`, the entity crate an optional dependency), for sources the reader cannot
+/// read. Calls after the list (`.index("task", &["project_id", "status"])`) declare what
+/// entities cannot say, on both paths.
+#[macro_export]
+macro_rules! main {
+    ($entity_crate:literal, [$($entity:path),* $(,)?] $(.$method:ident($($arg:tt)*))*) => {
+        fn main() -> ::std::process::ExitCode {
+            #[cfg(feature = "compiled")]
+            {
+                $crate::cli::main(
+                    $entity_crate,
+                    $crate::entities![$($entity),*]$(.$method($($arg)*))*,
+                )
+            }
+            #[cfg(not(feature = "compiled"))]
+            {
+                $crate::cli::main_from_source(
+                    $entity_crate,
+                    $crate::cli::Fallback::Cargo {
+                        package: env!("CARGO_PKG_NAME"),
+                        feature: "compiled",
+                    },
+                    |set| set$(.$method($($arg)*))*,
+                )
+            }
+        }
+    };
+}
+
+/// The entities, read when a command first needs them; `Err(code)` when another process
+/// ran the command instead (the compiled fallback) and this one only passes on its exit code.
+type LoadEntities<'a> =
+    dyn FnMut(&Workspace) -> Result<std::result::Result<EntitySet, ExitCode>> + 'a;
+
+fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
     let ws = Workspace::new(&cli.workspace);
     let ws = &ws;
+    macro_rules! entities {
+        () => {
+            match load(ws)? {
+                Ok(set) => set,
+                Err(code) => return Ok(code),
+            }
+        };
+    }
     match cli.command {
-        Command::Generate(args) => commands::generate(ws, entities, args),
-        Command::Check(renames) => commands::check(ws, entities, renames),
-        Command::Diff { renames, format } => commands::diff(ws, entities, renames, format),
+        Command::Generate(args) => commands::generate(ws, &entities!(), args),
+        Command::Check(renames) => commands::check(ws, &entities!(), renames),
+        Command::Diff { renames, format } => commands::diff(ws, &entities!(), renames, format),
         Command::Record { database_url } => commands::record(ws, database_url),
         Command::Verify { database_url } => commands::verify(ws, database_url),
         Command::Sql {
@@ -76,7 +210,7 @@ fn run(cli: Cli, entities: &EntitySet) -> Result<ExitCode> {
         Command::Merge => commands::merge(ws),
         Command::Squash { count, message } => commands::squash(ws, count, message),
         Command::Rehash => commands::rehash(ws),
-        Command::Baseline => commands::baseline(ws, entities),
+        Command::Baseline => commands::baseline(ws, &entities!()),
     }
 }
 

@@ -20,9 +20,12 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A workspace with an empty migration crate, as `sea-orm-cli migrate init` leaves it.
+/// A workspace with the sample entities (linked, read from their source) and an empty
+/// migration crate, as `sea-orm-cli migrate init` leaves it.
 fn empty_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    let entity = Path::new(env!("CARGO_MANIFEST_DIR")).join("../entity");
+    std::os::unix::fs::symlink(entity.canonicalize().unwrap(), dir.path().join("entity")).unwrap();
     std::fs::create_dir_all(dir.path().join("migration/src")).unwrap();
     std::fs::write(
         dir.path().join("migration/src/lib.rs"),
