@@ -372,9 +372,10 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
         lib_text
     };
     let registered = crate::registry::registered(&lib_text, &lib_path)?;
+    let mut history = crate::history::History::new(ws);
     let mut histories = Vec::new();
     for module in &registered {
-        histories.push(Snapshot::read(&ws.history_snapshot(module))?);
+        histories.push(history.read(module)?);
     }
     let break_at = (1..registered.len()).find(|&i| {
         histories[i]
@@ -462,6 +463,7 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
     let mut files = vec![(lib_path.clone(), lib_text.clone())];
     let mut last = None;
     for (name, snapshot, changes) in their_steps {
+        let before = schema.clone();
         apply(&mut schema, &changes, &snapshot.schema).map_err(|reason| MergeError::Rebase {
             migration: name.clone(),
             reason,
@@ -469,7 +471,10 @@ pub fn merge(ws: &Workspace) -> Result<Option<Merged>> {
         let mut rebased = snapshot.clone();
         rebased.schema = schema.clone();
         rebased.parent = Some(previous.clone());
-        files.push((ws.history_snapshot(&name), rebased.to_json()));
+        files.push((
+            ws.history_snapshot(&name),
+            crate::history::entry_text(&rebased, Some((&previous, &before))),
+        ));
         previous = name;
         last = Some(rebased);
     }

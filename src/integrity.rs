@@ -14,22 +14,38 @@ use crate::error::{Error, Result};
 use crate::workspace::Workspace;
 use proc_macro2::{TokenStream, TokenTree};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// The file's name, beside `schema_snapshot.json`.
 pub const FILE: &str = "tidemark.sum";
 
 /// Each registered migration with the hash of its code, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sum {
     pub entries: Vec<(String, String)>,
+    /// The hash of each file's bytes as it was when its code hash was taken (`b1:`): a file
+    /// with the same bytes has the same code hash, so `check` lexes only files that changed.
+    /// Not part of the total: it only saves work.
+    pub bytes: BTreeMap<String, String>,
 }
 
 impl Sum {
+    pub fn new(entries: Vec<(String, String)>) -> Self {
+        Sum {
+            entries,
+            bytes: BTreeMap::new(),
+        }
+    }
+
     /// The file's text: the total, then a line per migration.
     pub fn render(&self) -> String {
         let mut out = format!("h1:{}\n", self.total());
         for (module, hash) in &self.entries {
-            out.push_str(&format!("{module} h1:{hash}\n"));
+            out.push_str(&format!("{module} h1:{hash}"));
+            if let Some(bytes) = self.bytes.get(module) {
+                out.push_str(&format!(" b1:{bytes}"));
+            }
+            out.push('\n');
         }
         out
     }
@@ -101,13 +117,33 @@ fn write_tokens(tokens: TokenStream, out: &mut String) {
 
 /// The sum of the workspace's registered migrations as their files are now.
 pub fn compute(ws: &Workspace, registered: &[String]) -> Result<Sum> {
-    let mut entries = Vec::new();
+    compute_knowing(ws, registered, None)
+}
+
+/// [`compute`], taking the code hash of a file whose bytes `known` recorded from there.
+fn compute_knowing(ws: &Workspace, registered: &[String], known: Option<&Sum>) -> Result<Sum> {
+    let mut sum = Sum::default();
     for module in registered {
         let path = ws.migration_file(module);
         let source = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
-        entries.push((module.clone(), hash_source(&source, &path)?));
+        let bytes = bytes_hash(&source);
+        let recorded = known.and_then(|k| {
+            (k.bytes.get(module) == Some(&bytes))
+                .then(|| k.entries.iter().find(|(m, _)| m == module))
+                .flatten()
+        });
+        let hash = match recorded {
+            Some((_, hash)) => hash.clone(),
+            None => hash_source(&source, &path)?,
+        };
+        sum.entries.push((module.clone(), hash));
+        sum.bytes.insert(module.clone(), bytes);
     }
-    Ok(Sum { entries })
+    Ok(sum)
+}
+
+fn bytes_hash(source: &str) -> String {
+    hex(&Sha256::digest(source.as_bytes()))
 }
 
 /// The sum once `module` (whose code is `source`) is registered after `registered`: the
@@ -120,6 +156,7 @@ pub fn with_new(ws: &Workspace, registered: &[String], module: &str, source: &st
     let path = ws.migration_file(module);
     sum.entries
         .push((module.to_owned(), hash_source(source, &path)?));
+    sum.bytes.insert(module.to_owned(), bytes_hash(source));
     Ok(sum)
 }
 
@@ -143,13 +180,22 @@ pub fn read(ws: &Workspace) -> Result<Option<(Sum, String)>> {
         .and_then(|l| l.strip_prefix("h1:"))
         .unwrap_or_default()
         .to_owned();
-    let mut entries = Vec::new();
+    let mut sum = Sum::default();
     for (n, line) in lines.enumerate() {
-        let parsed = line
-            .split_once(" h1:")
-            .map(|(module, hash)| (module.to_owned(), hash.to_owned()));
+        let parsed = line.split_once(" h1:").map(|(module, hashes)| {
+            let (hash, bytes) = match hashes.split_once(" b1:") {
+                Some((hash, bytes)) => (hash, Some(bytes)),
+                None => (hashes, None),
+            };
+            (module.to_owned(), hash.to_owned(), bytes.map(str::to_owned))
+        });
         match parsed {
-            Some(entry) => entries.push(entry),
+            Some((module, hash, bytes)) => {
+                if let Some(bytes) = bytes {
+                    sum.bytes.insert(module.clone(), bytes);
+                }
+                sum.entries.push((module, hash));
+            }
             None => {
                 return Err(Error::UnreadableSum {
                     path: path.to_owned(),
@@ -158,7 +204,7 @@ pub fn read(ws: &Workspace) -> Result<Option<(Sum, String)>> {
             }
         }
     }
-    Ok(Some((Sum { entries }, total)))
+    Ok(Some((sum, total)))
 }
 
 /// What `check` finds wrong with the recorded file, compared with the migrations now; empty
@@ -167,7 +213,7 @@ pub fn problems(ws: &Workspace, registered: &[String]) -> Result<Option<Vec<Stri
     let Some((recorded, total)) = read(ws)? else {
         return Ok(None);
     };
-    let now = compute(ws, registered)?;
+    let now = compute_knowing(ws, registered, Some(&recorded))?;
     let mut problems = Vec::new();
     if total != recorded.total() {
         problems.push(format!(
@@ -237,9 +283,7 @@ mod tests {
 
     #[test]
     fn the_first_line_adds_up_the_others() {
-        let sum = Sum {
-            entries: vec![("m1".into(), "aa".into()), ("m2".into(), "bb".into())],
-        };
+        let sum = Sum::new(vec![("m1".into(), "aa".into()), ("m2".into(), "bb".into())]);
         let text = sum.render();
         assert!(text.starts_with("h1:"));
         assert!(text.ends_with("m1 h1:aa\nm2 h1:bb\n"));

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod generate;
+pub mod history;
 pub mod integrity;
 pub mod introspect;
 pub mod lint;

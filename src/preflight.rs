@@ -97,7 +97,7 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     }
     // The schema the pending migrations make their tables in: that of the last one's snapshot.
     let pg_schema = match registered.last() {
-        Some(last) => Snapshot::read(&ws.history_snapshot(last))?.and_then(|s| s.schema.pg_schema),
+        Some(last) => crate::history::read(ws, last)?.and_then(|s| s.schema.pg_schema),
         None => None,
     };
     let live = crate::introspect::introspect_in(&db, pg_schema.as_deref()).await?;
@@ -133,7 +133,7 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
             Some(previous) => history(ws, &registered[previous])?,
             None => Some(Schema::default()),
         };
-        let recorded_after = Snapshot::read(&ws.history_snapshot(migration))?;
+        let recorded_after = crate::history::read(ws, migration)?;
         match (before, recorded_after) {
             (Some(before), Some(after)) => {
                 let changes = diff::diff(&before, &after.schema, &after.renames());
@@ -213,7 +213,7 @@ async fn applied_migrations(
 }
 
 fn history(ws: &Workspace, migration: &str) -> Result<Option<Schema>> {
-    Ok(Snapshot::read(&ws.history_snapshot(migration))?.map(|s| s.schema))
+    Ok(crate::history::read(ws, migration)?.map(|s| s.schema))
 }
 
 async fn count(tx: &DatabaseTransaction, sql: &str) -> Result<i64> {

@@ -48,6 +48,30 @@ pub struct Snapshot {
     /// hand-written migrations (found by `record`): `verify` and `drift` leave it alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<crate::unmanaged::Unmanaged>,
+    /// In `migration/snapshots/`: the migration whose schema this one's is a change of. The
+    /// file's `schema` then holds only the tables, enums and views that differ from it, and
+    /// `removed` what it no longer has ([`crate::history`] puts the whole schema together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Removed::is_empty")]
+    pub removed: Removed,
+}
+
+/// What a migration removed from the schema of the one its snapshot is a change of.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enums: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<String>,
+}
+
+impl Removed {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.enums.is_empty() && self.views.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +156,8 @@ impl Snapshot {
             renamed_tables: BTreeMap::new(),
             renamed_columns: Vec::new(),
             unmanaged: Vec::new(),
+            delta_of: None,
+            removed: Removed::default(),
         }
     }
 
@@ -153,11 +179,16 @@ impl Snapshot {
         crate::merge::refuse_conflict_markers(path, text)?;
         // Tolerate a byte-order mark and CRLF line endings that editors or git may introduce.
         let text = text.trim_start_matches('\u{feff}');
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
-        let found = value
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64)
+        // The version first, on its own: a newer format is reported as such, not as whatever
+        // field this version fails to read in it.
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: Option<serde_json::Number>,
+        }
+        let version: Version = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let found = version
+            .format_version
+            .and_then(|n| n.as_u64())
             .ok_or_else(|| corrupt("`format_version` is missing or not a number".into()))?;
         if found > u64::from(FORMAT_VERSION) {
             return Err(Error::SnapshotTooNew {
@@ -166,10 +197,17 @@ impl Snapshot {
                 supported: FORMAT_VERSION,
             });
         }
-        let snapshot: Snapshot =
-            serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
-        validate(&snapshot.schema).map_err(corrupt)?;
+        let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        // A change-only history entry is checked once put together (`crate::history`).
+        if snapshot.delta_of.is_none() {
+            snapshot.validate().map_err(corrupt)?;
+        }
         Ok(snapshot)
+    }
+
+    /// Structural checks that serde cannot express.
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
+        validate(&self.schema)
     }
 
     /// The exact bytes written to disk.

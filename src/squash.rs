@@ -9,7 +9,6 @@ use crate::diff::{self, Renames};
 use crate::error::{Error, Result};
 use crate::model::Schema;
 use crate::plan::{self, Backfills, Op, Step};
-use crate::snapshot::Snapshot;
 use crate::workspace::Workspace;
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,7 +60,7 @@ pub async fn squash(
     }
     let replaced = registered[..count].to_vec();
     let last = &replaced[count - 1];
-    let target = Snapshot::read(&ws.history_snapshot(last))?.ok_or_else(|| {
+    let target = crate::history::read(ws, last)?.ok_or_else(|| {
         Error::from(SquashError::NoSnapshot {
             migration: last.clone(),
             path: ws.display(&ws.history_snapshot(last)).into(),
@@ -144,13 +143,17 @@ pub async fn squash(
     let mut restore = vec![(ws.lib_rs(), state.lib_source.clone())];
     match registered.get(count) {
         Some(next) => {
-            if let Some(mut after) = Snapshot::read(&ws.history_snapshot(next))? {
+            if let Some(mut after) = crate::history::read_entry(ws, next)? {
                 let path = ws.history_snapshot(next);
                 restore.push((
                     path.clone(),
                     std::fs::read_to_string(&path).map_err(Error::io(&path))?,
                 ));
                 after.parent = Some(module.clone());
+                // The squashed migration leaves the schema the last one it replaces left.
+                if after.delta_of.as_ref() == Some(last) {
+                    after.delta_of = Some(module.clone());
+                }
                 files.push((path, after.to_json()));
             }
         }
@@ -172,7 +175,7 @@ pub async fn squash(
     if let Ok(text) = std::fs::read_to_string(&sum_path) {
         restore.push((sum_path.clone(), text));
     }
-    files.push((sum_path, crate::integrity::Sum { entries }.render()));
+    files.push((sum_path, crate::integrity::Sum::new(entries).render()));
     crate::write::write_all(&files)?;
 
     writeln!(

@@ -122,7 +122,7 @@ async fn execute(db: &DatabaseConnection, sql: &str, context: &str) -> Result<()
 
 /// The schema each registered migration recorded, if it recorded one.
 fn recorded(ws: &Workspace, module: &str) -> Result<Option<Snapshot>> {
-    Snapshot::read(&ws.history_snapshot(module))
+    crate::history::read(ws, module)
 }
 
 /// The outcome of a verification: `Ok(true)` when every migration round-tripped.
@@ -258,7 +258,9 @@ pub async fn record(
     // One write for all, so that a failure leaves every snapshot as it was.
     let mut files = Vec::new();
     for (module, snapshot) in &changed {
-        files.push((ws.history_snapshot(module), snapshot.to_json()));
+        let mut entry = crate::history::read_entry(ws, module)?.unwrap_or_else(|| snapshot.clone());
+        entry.unmanaged = snapshot.unmanaged.clone();
+        files.push((ws.history_snapshot(module), entry.to_json()));
         if modules.last() == Some(module)
             && Snapshot::read(&ws.snapshot())?.is_some_and(|head| head.migration == *module)
         {

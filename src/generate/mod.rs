@@ -245,10 +245,17 @@ fn write_generated(
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     }
     let sum = crate::integrity::with_new(ws, &state.registered, module, source)?;
+    // The head snapshot is the schema after the last registered migration: the new entry is
+    // the change from it.
+    let base = state
+        .snapshot
+        .as_ref()
+        .filter(|head| state.registered.last() == Some(&head.migration))
+        .map(|head| (head.migration.as_str(), &head.schema));
     write::write_all(&[
         (migration_path, source.to_owned()),
         (ws.lib_rs(), lib_source),
-        (history, snapshot.to_json()),
+        (history, crate::history::entry_text(snapshot, base)),
         (ws.snapshot(), snapshot.to_json()),
         (crate::integrity::path(ws), sum.render()),
     ])

@@ -5,7 +5,7 @@ use crate::model::Schema;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The `DeriveIden` enums a migration needs: one per table, with a variant per column used.
 ///
@@ -21,7 +21,11 @@ pub(super) struct Idens {
     order: BTreeMap<String, Vec<String>>,
     pub(super) enum_values: BTreeMap<String, Vec<String>>,
     enum_names: BTreeMap<String, Ident>,
+    /// The enum names given so far, to keep the next one unique without a scan.
+    enums_taken: BTreeSet<String>,
     variant_names: BTreeMap<(String, String), Ident>,
+    /// Each table's variant names given so far.
+    variants_taken: BTreeMap<String, BTreeSet<String>>,
     /// Whether a column is written with a `sea_orm_migration::schema` function.
     pub(super) schema_helpers: bool,
 }
@@ -78,10 +82,11 @@ impl Idens {
         if let Some(ident) = self.enum_names.get(table) {
             return ident.clone();
         }
-        let taken: Vec<String> = self.enum_names.values().map(Ident::to_string).collect();
+        let taken = &self.enums_taken;
         let ident = unique(&camel_ident(table, "Table"), |name| {
-            RESERVED.contains(&name) || taken.iter().any(|t| t == name)
+            RESERVED.contains(&name) || taken.contains(name)
         });
+        self.enums_taken.insert(ident.to_string());
         self.enum_names.insert(table.to_owned(), ident.clone());
         ident
     }
@@ -91,15 +96,11 @@ impl Idens {
         if let Some(ident) = self.variant_names.get(&key) {
             return ident.clone();
         }
-        let taken: Vec<String> = self
-            .variant_names
-            .iter()
-            .filter(|((t, _), _)| t == table)
-            .map(|(_, v)| v.to_string())
-            .collect();
+        let taken = self.variants_taken.entry(table.to_owned()).or_default();
         let ident = unique(&camel_ident(column, "Column"), |name| {
-            name == "Table" || name == "Self" || taken.iter().any(|t| t == name)
+            name == "Table" || name == "Self" || taken.contains(name)
         });
+        taken.insert(ident.to_string());
         self.variant_names.insert(key, ident.clone());
         ident
     }

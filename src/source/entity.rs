@@ -37,6 +37,7 @@ const RUST_SPECIAL_KEYWORDS: [&str; 3] = ["crate", "Self", "self"];
 /// The entity module `module` defines, if it defines one.
 pub(super) fn read(
     krate: &Crate,
+    types: &Types,
     module: usize,
     crate_name: &str,
 ) -> Result<Option<Partial>, Unresolved> {
@@ -91,7 +92,6 @@ pub(super) fn read(
     }) else {
         return Ok(None);
     };
-    let types = Types { krate };
     let struct_attrs = SeaOrm::of(&model.attrs).map_err(|e| stop(line_of(model), e))?;
     if model
         .attrs
@@ -158,12 +158,11 @@ pub(super) fn read(
         let optional = option_inner(&field.ty);
         let nullable = attrs.has("nullable") || optional.is_some();
         let value_ty = optional.unwrap_or_else(|| field.ty.clone());
-        let value_text = type_text(&value_ty);
         if primary_key
             && auto_increment.is_none()
             && NOT_AUTO_INCREMENT_SUFFIXES
                 .iter()
-                .any(|s| value_text.ends_with(s))
+                .any(|s| type_text(&value_ty).ends_with(s))
         {
             auto_increment = Some(false);
         }

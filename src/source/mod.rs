@@ -53,9 +53,10 @@ pub fn read_crate(lib_rs: &Path, crate_name: &str) -> Result<Reading> {
 pub fn read_crate_with(lib_rs: &Path, crate_name: &str, read: ReadFile) -> Result<Reading> {
     let krate = modules::Crate::load(lib_rs, read)?;
     let crate_name = crate_name.replace('-', "_");
+    let types = types::Types::new(&krate);
     let mut partials = Vec::new();
     for module in 0..krate.modules.len() {
-        match entity::read(&krate, module, &crate_name) {
+        match entity::read(&krate, &types, module, &crate_name) {
             Ok(Some(partial)) => partials.push(partial),
             Ok(None) => {}
             Err(unresolved) => return Ok(Reading::Unresolved(unresolved)),

@@ -15,7 +15,9 @@ use heck::{
 const MAX_HOPS: usize = 16;
 
 pub(super) struct Types<'a> {
-    pub krate: &'a Crate,
+    krate: &'a Crate,
+    /// Each module's `use` bindings, by module index.
+    imports: Vec<Vec<(Option<String>, Vec<String>)>>,
 }
 
 /// What a path names: an item written in the crate (with the module it is in), or a name
@@ -26,6 +28,11 @@ enum Found<'a> {
 }
 
 impl<'a> Types<'a> {
+    pub fn new(krate: &'a Crate) -> Self {
+        let imports = krate.modules.iter().map(|m| imports(&m.items)).collect();
+        Types { krate, imports }
+    }
+
     /// The column type of `ty` written in module `at`; enum types it uses go to `enums`.
     pub fn column_type(
         &self,
@@ -159,7 +166,7 @@ impl<'a> Types<'a> {
         if !rest.is_empty() && self.krate.module(&child).is_some() {
             return go(child, rest);
         }
-        let imports = imports(&here.items);
+        let imports = &self.imports[at];
         if let Some((_, imported)) = imports
             .iter()
             .find(|(name, _)| name.as_deref() == Some(first))
@@ -508,11 +515,26 @@ fn str_lit(expr: &syn::Expr) -> Option<String> {
     }
 }
 
-/// `T` of a field typed `Option<T>`, as SeaORM's macro sees it: by the text `Option<`.
+/// `T` of a field typed `Option<T>`, as SeaORM's macro sees it: written `Option<...>`, not
+/// `std::option::Option<...>`.
 pub(super) fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
-    let text = type_text(ty);
-    let inner = text.strip_prefix("Option<")?.strip_suffix('>')?;
-    syn::parse_str(inner).ok()
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    if path.qself.is_some() || path.path.leading_colon.is_some() || path.path.segments.len() != 1 {
+        return None;
+    }
+    let segment = &path.path.segments[0];
+    if segment.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.iter().collect::<Vec<_>>()[..] {
+        [syn::GenericArgument::Type(inner)] => Some(inner.clone()),
+        _ => None,
+    }
 }
 
 /// The type as SeaORM's macros compare it: its tokens with every space removed.
