@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example edit -- 200 1000            # the figures in bench/results/edit.md
 //! cargo run --release --example edit -- --agree 200         # also the compiled path, compared
+//! cargo run --release --example edit -- --optimized 200 1000 # with the README's dev profile
 //! ```
 //!
 //! For each N it writes a workspace of its own under `target/bench-edit/n<N>/` (an `entity`
@@ -79,14 +80,32 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn write_workspace(ws: &Path, n: usize) {
+/// The README's optional profile for large schemas: the generator and the crates it spends
+/// its time in, optimized in the dev profile `cargo run` uses.
+const OPTIMIZED_PROFILE: &str = "
+[profile.dev.package.tidemark]
+opt-level = 2
+[profile.dev.package.syn]
+opt-level = 2
+[profile.dev.package.proc-macro2]
+opt-level = 2
+[profile.dev.package.serde_json]
+opt-level = 2
+[profile.dev.package.sha2]
+opt-level = 2
+";
+
+fn write_workspace(ws: &Path, n: usize, optimized: bool) {
     if ws.exists() {
         std::fs::remove_dir_all(ws).unwrap();
     }
     let project = root();
     write(
         &ws.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"entity\", \"migration\", \"tool\"]\ndefault-members = [\"tool\"]\nresolver = \"3\"\n",
+        &format!(
+            "[workspace]\nmembers = [\"entity\", \"migration\", \"tool\"]\ndefault-members = [\"tool\"]\nresolver = \"3\"\n{}",
+            if optimized { OPTIMIZED_PROFILE } else { "" }
+        ),
     );
     std::fs::copy(project.join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
     // Package names differ per N: the builds share one target folder, where cargo would
@@ -228,9 +247,9 @@ struct Row {
     compiled: Option<(f64, bool)>,
 }
 
-fn run(n: usize, agree: bool) -> Row {
+fn run(n: usize, agree: bool, optimized: bool) -> Row {
     let ws = target().join("bench-edit").join(format!("n{n}"));
-    write_workspace(&ws, n);
+    write_workspace(&ws, n, optimized);
     let package = format!("tool_n{n}");
     cargo(&ws, &["build", "--quiet", "-p", &package]);
     let tool = target().join("debug").join(&package);
@@ -334,6 +353,7 @@ fn main() {
         return measure(&args[1..]);
     }
     let agree = args.iter().any(|a| a == "--agree");
+    let optimized = args.iter().any(|a| a == "--optimized");
     let sizes: Vec<usize> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
@@ -348,7 +368,7 @@ fn main() {
         "| N | edit to migration (`cargo run -- generate`) | the same, tool binary alone | initial generate (tool) | no-op check (tool) | peak MB initial / edit | history entry of the edit | compiled path: build, agrees |\n|---|---|---|---|---|---|---|---|\n",
     );
     for n in sizes {
-        let row = run(n, agree);
+        let row = run(n, agree, optimized);
         let compiled = match row.compiled {
             Some((build_s, agrees)) => {
                 format!("{build_s:.1} s, {}", if agrees { "yes" } else { "NO" })
@@ -373,7 +393,12 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let out = root().join("bench/results/edit.md");
+    let name = if optimized {
+        "edit-optimized.md"
+    } else {
+        "edit.md"
+    };
+    let out = root().join("bench/results").join(name);
     write(&out, &md);
     eprintln!("written to {}", out.display());
 }

@@ -439,7 +439,7 @@ fn what_only_the_compiler_knows_stops_the_reader() {
         ),
     ]);
     assert!(
-        cfg_field.contains("thing.rs:7: a `#[cfg]` on a field"),
+        cfg_field.contains("thing.rs:8: a `#[cfg]` on a field"),
         "{cfg_field}"
     );
 

@@ -96,23 +96,24 @@ pub(super) fn topo_sort<'a>(group: &[&'a Change], reverse: bool) -> Vec<&'a Chan
     let names: BTreeSet<&str> = group.iter().map(|c| table_of(c).name.as_str()).collect();
     let mut placed: Vec<&'a Change> = Vec::new();
     let mut done: BTreeSet<&str> = BTreeSet::new();
+    // The changes whose table is not placed yet, in group order: the first ready one goes
+    // next, without walking past those already placed.
+    let mut pending: BTreeSet<usize> = (0..group.len()).collect();
     while placed.len() < group.len() {
-        let ready = group.iter().find(|c| {
-            let t = table_of(c);
-            !done.contains(t.name.as_str())
-                && t.foreign_keys.values().all(|fk| {
-                    fk.ref_table == t.name
-                        || !names.contains(fk.ref_table.as_str())
-                        || done.contains(fk.ref_table.as_str())
-                })
+        let ready = pending.iter().copied().find(|&i| {
+            let t = table_of(group[i]);
+            t.foreign_keys.values().all(|fk| {
+                fk.ref_table == t.name
+                    || !names.contains(fk.ref_table.as_str())
+                    || done.contains(fk.ref_table.as_str())
+            })
         });
         // In a cycle nothing is ready: place the first remaining table.
-        let next = ready.copied().unwrap_or_else(|| {
-            *group
-                .iter()
-                .find(|c| !done.contains(table_of(c).name.as_str()))
-                .expect("a table remains")
-        });
+        let index = ready
+            .or_else(|| pending.first().copied())
+            .expect("a table remains");
+        pending.remove(&index);
+        let next = group[index];
         done.insert(table_of(next).name.as_str());
         placed.push(next);
     }

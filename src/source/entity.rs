@@ -6,7 +6,7 @@
 use super::Unresolved;
 use super::attrs::{SeaOrm, derives_any};
 use super::modules::{Crate, line_of, unraw};
-use super::types::{Types, column_type_attribute, convert_case, option_inner, type_text};
+use super::types::{Types, convert_case, option_inner, type_text};
 use crate::extract::{DeclaredRename, ReadEntity, read_default, split_renamed_from};
 use crate::model::{Column, ForeignKey, ForeignKeyAction, Index, Table};
 use heck::{ToSnakeCase, ToUpperCamelCase};
@@ -92,23 +92,26 @@ pub(super) fn read(
     }) else {
         return Ok(None);
     };
-    let struct_attrs = SeaOrm::of(&model.attrs).map_err(|e| stop(line_of(model), e))?;
+    let struct_attrs = SeaOrm::of(&model.attrs).map_err(|e| stop(line_of(&model.ident), e))?;
     if model
         .attrs
         .iter()
         .any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
     {
         return Err(stop(
-            line_of(model),
+            line_of(&model.ident),
             "a `#[cfg]` on the model depends on the build".into(),
         ));
     }
     let table_name = struct_attrs
         .str("table_name")
-        .ok_or_else(|| stop(line_of(model), "the model has no table_name".into()))?;
+        .ok_or_else(|| stop(line_of(&model.ident), "the model has no table_name".into()))?;
     let rename_all = struct_attrs.str("rename_all");
     let syn::Fields::Named(fields) = &model.fields else {
-        return Err(stop(line_of(model), "the model has no named fields".into()));
+        return Err(stop(
+            line_of(&model.ident),
+            "the model has no named fields".into(),
+        ));
     };
 
     let mut columns: Vec<FieldColumn> = Vec::new();
@@ -116,8 +119,8 @@ pub(super) fn read(
     let mut auto_increment: Option<bool> = None;
     let mut variants = BTreeMap::new();
     for field in &fields.named {
-        let line = line_of(field);
         let ident = field.ident.as_ref().expect("named field");
+        let line = line_of(ident);
         if field
             .attrs
             .iter()
@@ -134,7 +137,7 @@ pub(super) fn read(
         let mut column_name = match &rename_all {
             Some(style) => Some(convert_case(&upper, style).ok_or_else(|| {
                 stop(
-                    line_of(model),
+                    line_of(&model.ident),
                     format!("rename_all = {style:?} is not a case SeaORM knows"),
                 )
             })?),
@@ -167,7 +170,7 @@ pub(super) fn read(
             auto_increment = Some(false);
         }
         let ty = match attrs.str("column_type") {
-            Some(text) => column_type_attribute(&text),
+            Some(text) => types.column_type_attribute(&text),
             None => types.column_type(module, &value_ty, &mut enums),
         }
         .map_err(|reason| stop(line, format!("field `{original}`: {reason}")))?;
@@ -399,13 +402,13 @@ pub(super) fn relations(
             return Ok(out);
         }
         return Err(stop(
-            line_of(relation),
+            line_of(&relation.ident),
             "`Relation` has a hand-written RelationTrait, known only to the compiler".into(),
         ));
     }
     let table = &partial.entity.table.name;
     for variant in &relation.variants {
-        let line = line_of(variant);
+        let line = line_of(&variant.ident);
         let attrs = SeaOrm::of(&variant.attrs).map_err(|e| stop(line, e))?;
         let Some(target) = attrs.str("belongs_to") else {
             continue;

@@ -19,6 +19,7 @@ pub(super) struct Module {
 
 pub(super) struct Crate {
     pub modules: Vec<Module>,
+    by_path: std::collections::HashMap<Vec<String>, usize>,
 }
 
 impl Crate {
@@ -27,13 +28,14 @@ impl Crate {
         let dir = lib_rs.parent().unwrap_or(Path::new("")).to_owned();
         let mut krate = Crate {
             modules: Vec::new(),
+            by_path: Default::default(),
         };
         krate.add(Vec::new(), lib_rs.to_owned(), &dir, items, read)?;
         Ok(krate)
     }
 
     pub fn module(&self, path: &[String]) -> Option<usize> {
-        self.modules.iter().position(|m| m.path == path)
+        self.by_path.get(path).copied()
     }
 
     fn add(
@@ -53,6 +55,7 @@ impl Crate {
                 other => kept.push(other),
             }
         }
+        self.by_path.insert(path.clone(), self.modules.len());
         self.modules.push(Module {
             path: path.clone(),
             file: file.clone(),

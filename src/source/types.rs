@@ -10,6 +10,8 @@ use crate::model::{ColumnType, EnumType};
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Re-exports followed before giving up: a loop of `pub use` never ends otherwise.
 const MAX_HOPS: usize = 16;
@@ -18,6 +20,8 @@ pub(super) struct Types<'a> {
     krate: &'a Crate,
     /// Each module's `use` bindings, by module index.
     imports: Vec<Vec<(Option<String>, Vec<String>)>>,
+    /// `column_type` strings read so far: entities repeat a few of them many times.
+    attributes: RefCell<HashMap<String, Result<ColumnType, String>>>,
 }
 
 /// What a path names: an item written in the crate (with the module it is in), or a name
@@ -30,7 +34,23 @@ enum Found<'a> {
 impl<'a> Types<'a> {
     pub fn new(krate: &'a Crate) -> Self {
         let imports = krate.modules.iter().map(|m| imports(&m.items)).collect();
-        Types { krate, imports }
+        Types {
+            krate,
+            imports,
+            attributes: RefCell::default(),
+        }
+    }
+
+    /// [`column_type_attribute`], read once per distinct string.
+    pub fn column_type_attribute(&self, text: &str) -> Result<ColumnType, String> {
+        if let Some(known) = self.attributes.borrow().get(text) {
+            return known.clone();
+        }
+        let read = column_type_attribute(text);
+        self.attributes
+            .borrow_mut()
+            .insert(text.to_owned(), read.clone());
+        read
     }
 
     /// The column type of `ty` written in module `at`; enum types it uses go to `enums`.
