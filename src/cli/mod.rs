@@ -105,18 +105,29 @@ pub fn main_from_source(
 /// The same command, run by the tool built with the entity crate compiled in.
 fn rerun_compiled(package: &str, feature: &str) -> ExitCode {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            package,
-            "--features",
-            feature,
-            "--",
-        ])
-        .args(std::env::args_os().skip(1))
-        .status();
+    let mut command = std::process::Command::new(cargo);
+    // Not `--quiet`: the build may take a while, and the user should see it. Without the
+    // variables `cargo run` set for this process: build scripts that watch them (ring's) would
+    // otherwise run again, and with them every crate above, here and on the next plain run.
+    command
+        .args(["run", "--package", package, "--features", feature, "--"])
+        .args(std::env::args_os().skip(1));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let status = command.status();
     match status {
         Ok(status) => match status.code() {
             Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
