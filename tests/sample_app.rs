@@ -10,17 +10,10 @@ use std::path::Path;
 use tidemark::backend::Backend;
 use tidemark::snapshot::Snapshot;
 
-fn sample_entities() -> tidemark::EntitySet {
-    tidemark::entities![
-        entity::organization::Entity,
-        entity::user::Entity,
-        entity::project::Entity,
-        entity::task::Entity,
-        entity::tag::Entity,
-        entity::task_tag::Entity,
-        entity::audit_event::Entity,
-    ]
-}
+#[path = "common/sample.rs"]
+mod sample;
+
+use sample::sample_entities;
 
 #[tokio::test]
 async fn committed_migrations_apply_and_match_the_snapshot() {

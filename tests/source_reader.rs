@@ -2,6 +2,8 @@
 //! interprets is compiled here too, and both readings must agree exactly. What it cannot
 //! interpret stops it with the file and line, never with a guess.
 
+#[path = "common/sample.rs"]
+mod sample;
 #[path = "common/twins.rs"]
 mod twins;
 
@@ -335,17 +337,7 @@ fn relations_agree() {
 
 #[test]
 fn the_sample_application_agrees() {
-    let compiled = entities![
-        entity::organization::Entity,
-        entity::user::Entity,
-        entity::project::Entity,
-        entity::task::Entity,
-        entity::tag::Entity,
-        entity::task_tag::Entity,
-        entity::audit_event::Entity,
-    ]
-    .extract()
-    .unwrap();
+    let compiled = sample::sample_entities().extract().unwrap();
     let lib_rs = Path::new(env!("CARGO_MANIFEST_DIR")).join("entity/src/lib.rs");
     let Reading::Entities(read) = read_crate(&lib_rs, "entity").unwrap() else {
         panic!("the sample entities should be readable from source");
