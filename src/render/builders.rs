@@ -72,17 +72,17 @@ pub(super) fn index_create(table: &str, index: &Index, idens: &mut Idens) -> Tok
 pub(super) fn foreign_key_create(table: &str, fk: &ForeignKey, idens: &mut Idens) -> TokenStream {
     let name = &fk.name;
     let t = idens.table(table);
-    let r = idens.table(&fk.ref_table);
+    let r = idens.referenced_table(&fk.ref_table);
     let ends = if fk.columns.len() == 1 && fk.ref_columns.len() == 1 {
         let c = idens.column(table, &fk.columns[0]);
-        let rc = idens.column(&fk.ref_table, &fk.ref_columns[0]);
+        let rc = idens.referenced_column(&fk.ref_table, &fk.ref_columns[0]);
         quote!(.from(#t, #c).to(#r, #rc))
     } else {
         let cols: Vec<TokenStream> = fk.columns.iter().map(|c| idens.column(table, c)).collect();
         let rcols: Vec<TokenStream> = fk
             .ref_columns
             .iter()
-            .map(|c| idens.column(&fk.ref_table, c))
+            .map(|c| idens.referenced_column(&fk.ref_table, c))
             .collect();
         quote!(.from_tbl(#t) #(.from_col(#cols))* .to_tbl(#r) #(.to_col(#rcols))*)
     };

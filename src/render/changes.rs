@@ -221,8 +221,11 @@ pub(super) fn render_change(op: &Op, idens: &mut Idens) -> Vec<TokenStream> {
             nulls_are_filled,
         } => {
             let cols = names(table, columns, idens);
-            let parent_cols = names(parent, parent_columns, idens);
-            let (t, p) = (idens.table(table), idens.table(parent));
+            let parent_cols = parent_columns
+                .iter()
+                .map(|c| idens.referenced_column(parent, c));
+            let parent_cols = quote!([#(#parent_cols),*]);
+            let (t, p) = (idens.table(table), idens.referenced_table(parent));
             let new = parent_is_new.then(|| quote!(.parent_is_new()));
             let filled = nulls_are_filled.then(|| quote!(.nulls_are_filled()));
             quote!(Change::require_parents(#t, #cols, #p, #parent_cols) #new #filled)

@@ -28,6 +28,10 @@ pub(super) struct Idens {
     variants_taken: BTreeMap<String, BTreeSet<String>>,
     /// Whether a column is written with a `sea_orm_migration::schema` function.
     pub(super) schema_helpers: bool,
+    /// The tables this migration changes, once known: each gets its enum, and a table it only
+    /// points at (a foreign key's target) is named by its string. `None` while a first pass
+    /// over the changes finds them ([`Idens::changed_tables`]).
+    changed: Option<BTreeSet<String>>,
 }
 
 /// Names a generated file uses (imports, prelude types, the migration itself): no enum may
@@ -62,6 +66,38 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Idens {
+    /// Names for a migration that changes `changed` (see [`Idens::changed_tables`]).
+    pub(super) fn for_changed(changed: BTreeSet<String>) -> Self {
+        Idens {
+            changed: Some(changed),
+            ..Idens::default()
+        }
+    }
+
+    /// The tables named so far other than as a reference: after a first pass over a
+    /// migration's changes, the tables it changes.
+    pub(super) fn changed_tables(self) -> BTreeSet<String> {
+        self.tables.into_keys().collect()
+    }
+
+    /// A table a foreign key (or its parents check) points at: its enum when the migration
+    /// changes the table too, else its name as a string, so that a table named only there
+    /// costs no enum of its own.
+    pub(super) fn referenced_table(&mut self, table: &str) -> TokenStream {
+        match &self.changed {
+            Some(changed) if changed.contains(table) => self.table(table),
+            _ => quote!(#table),
+        }
+    }
+
+    /// A column of a [`Idens::referenced_table`], named the same way.
+    pub(super) fn referenced_column(&mut self, table: &str, column: &str) -> TokenStream {
+        match &self.changed {
+            Some(changed) if changed.contains(table) => self.column(table, column),
+            _ => quote!(#column),
+        }
+    }
+
     pub(super) fn table(&mut self, table: &str) -> TokenStream {
         self.tables.entry(table.to_owned()).or_default();
         let e = self.enum_ident(table);
@@ -115,6 +151,12 @@ impl Idens {
             let e = &self.enum_names[table];
             let table_attr = (e.to_string().to_snake_case() != *table)
                 .then(|| quote!(#[sea_orm(iden = #table)]));
+            let names: Vec<String> = columns
+                .iter()
+                .map(|c| self.variant_names[&(table.clone(), c.clone())].to_string())
+                .collect();
+            let allow = repeats_enum_name(&e.to_string(), &names)
+                .then(|| quote!(#[allow(clippy::enum_variant_names)]));
             let variants = columns.iter().map(|c| {
                 let v = &self.variant_names[&(table.clone(), c.clone())];
                 let attr =
@@ -123,6 +165,7 @@ impl Idens {
             });
             out.extend(quote! {
                 #[derive(DeriveIden)]
+                #allow
                 enum #e {
                     #table_attr
                     Table,
@@ -132,6 +175,21 @@ impl Idens {
         }
         out
     }
+}
+
+/// Whether clippy's `enum_variant_names` flags the enum (`Event { Table, EventId }`): from
+/// three variants on, a variant that ends with the enum's name, or starts with it followed by
+/// a word that is not a number. A column named after its table is common, so such an enum
+/// says it means it.
+fn repeats_enum_name(name: &str, columns: &[String]) -> bool {
+    let starts = |variant: &str| {
+        let mut rest = variant.strip_prefix(name).unwrap_or_default().chars();
+        variant.starts_with(name)
+            && rest.next().is_some_and(|c| !c.is_lowercase())
+            && rest.next().is_some_and(|c| !c.is_numeric())
+    };
+    // `Table`, the first variant, is one of the three.
+    columns.len() >= 2 && columns.iter().any(|v| v.ends_with(name) || starts(v))
 }
 
 /// `name` in UpperCamelCase, of ASCII letters and digits only; `fallback` when nothing is
@@ -180,5 +238,27 @@ impl Idens {
             .iter()
             .map(|(k, v)| (k.clone(), v.values.clone()))
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeats_enum_name;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn names_clippy_flags_are_told_apart() {
+        assert!(repeats_enum_name("Event", &columns(&["Id", "EventId"])));
+        assert!(repeats_enum_name("Tag", &columns(&["Id", "Tag"])));
+        assert!(repeats_enum_name("Post", &columns(&["Id", "RePost"])));
+        // Two variants with `Table`: under clippy's threshold of three.
+        assert!(!repeats_enum_name("Event", &columns(&["EventId"])));
+        // A number after the name, or a lowercase letter (one word), is not flagged.
+        assert!(!repeats_enum_name("Event", &columns(&["Id", "Event2"])));
+        assert!(!repeats_enum_name("Event", &columns(&["Id", "Eventful"])));
+        assert!(!repeats_enum_name("Event", &columns(&["Id", "Name"])));
     }
 }

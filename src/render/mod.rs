@@ -31,8 +31,17 @@ pub fn render_migration(
     waivers: &[(String, String)],
     naive: bool,
 ) -> String {
-    let mut idens = Idens::default();
     let online = plan.runs_outside_transaction();
+    // A first pass finds the tables the migration changes; the second names them.
+    let changed = {
+        let mut probe = Idens::default();
+        probe.set_enums(new);
+        render_changes(&plan.up, &mut probe);
+        probe.set_enums(old);
+        render_changes(&plan.down, &mut probe);
+        probe.changed_tables()
+    };
+    let mut idens = Idens::for_changed(changed);
     idens.set_enums(new);
     let up = render_changes(&plan.up, &mut idens);
     idens.set_enums(old);
@@ -98,7 +107,8 @@ pub fn render_migration(
     };
     let use_transaction = if online {
         quote! {
-            /// Outside a transaction: PostgreSQL builds indexes concurrently only outside one.
+            /// Outside a transaction: on PostgreSQL each online step (a concurrent index build,
+            /// a foreign key validated apart, a batch of a backfill) commits on its own.
             fn use_transaction(&self) -> Option<bool> {
                 Some(false)
             }

@@ -212,15 +212,18 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
     let binary = base.join(format!("runner-{key}"));
     if !binary.exists() {
         write_runner_crate(&runner_dir, &scenarios_dir, scenarios);
+        // Clippy lints the generated code as it compiles: clippy-driver stands in for rustc
+        // on the runner crate only, so the dependencies keep their one build.
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--manifest-path"])
             .arg(runner_dir.join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", base.join("target"))
+            .env("RUSTC_WORKSPACE_WRAPPER", clippy_driver())
             .status()
             .expect("cargo runs");
         assert!(
             status.success(),
-            "the generated migrations do not compile (see above)"
+            "the generated migrations do not compile without rustc or clippy warnings (see above)"
         );
         std::fs::copy(base.join("target/debug/tidemark-e2e-runner"), &binary).unwrap();
     }
@@ -230,6 +233,18 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
         runner: binary,
         scenarios_dir,
     }
+}
+
+/// The clippy of the toolchain that builds the tests (rustup installs it beside cargo).
+fn clippy_driver() -> PathBuf {
+    let driver = Path::new(env!("CARGO")).with_file_name("clippy-driver");
+    assert!(
+        driver.exists(),
+        "{} is missing: the e2e tests lint the generated migrations with clippy \
+         (`rustup component add clippy`)",
+        driver.display()
+    );
+    driver
 }
 
 /// Identifies this test binary's build: its size and modification time.

@@ -238,6 +238,15 @@ mod with_owner_table {
     item!(item {});
 }
 
+mod owned_unlinked {
+    entity!(owner, "owner", {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+    });
+    item!(item { pub owner_id: Option<i32>, });
+}
+
 mod owned_cascade {
     entity!(owner, "owner", {
         #[sea_orm(primary_key)]
@@ -605,6 +614,11 @@ fn scenarios() -> Vec<Scenario> {
             || entities![owned_cascade::owner::Entity, owned_cascade::item::Entity],
         ),
         S::new(
+            "add_foreign_key_to_existing_column",
+            || entities![owned_unlinked::owner::Entity, owned_unlinked::item::Entity],
+            || entities![owned_cascade::owner::Entity, owned_cascade::item::Entity],
+        ),
+        S::new(
             "change_foreign_key_action",
             || entities![owned_cascade::owner::Entity, owned_cascade::item::Entity],
             || entities![owned_set_null::owner::Entity, owned_set_null::item::Entity],
@@ -767,20 +781,21 @@ macro_rules! scenario_tests {
         }
 
         /// A reviewer reads a one-change migration in one screen: the backend forms live in
-        /// tidemark-runtime, not in each file. The foreign key scenario adds its column too
-        /// (two changes, both directions, two tables' names, and the file's own transaction
-        /// setting): 42 lines today against the 35 aimed at; the bound keeps it from growing.
+        /// tidemark-runtime, not in each file. `add_foreign_key` adds its column too (two
+        /// changes), with the transaction setting its validation needs.
         #[test]
         fn generated_migrations_are_short() {
             let sizes = harness::change_migration_sizes(&scenarios());
-            for (one_change, most) in [
+            for (scenario, most) in [
                 ("add_index", 35),
                 ("add_nullable_column", 35),
                 ("drop_column", 35),
-                ("add_foreign_key", 42),
+                ("add_foreign_key_to_existing_column", 35),
+                ("add_foreign_key", 37),
             ] {
-                let size = sizes[one_change];
-                assert!(size <= most, "{one_change}: {size} lines of code (at most {most})");
+                let size = sizes[scenario];
+                eprintln!("{scenario}: {size} lines of code");
+                assert!(size <= most, "{scenario}: {size} lines of code (at most {most})");
             }
             let mut all: Vec<usize> = sizes.values().copied().collect();
             all.sort_unstable();
@@ -850,6 +865,7 @@ scenario_tests!(
     decimal_precision,
     add_column_comment,
     add_foreign_key,
+    add_foreign_key_to_existing_column,
     change_foreign_key_action,
     drop_foreign_key,
     drop_referenced_table,
