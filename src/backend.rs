@@ -29,7 +29,7 @@ impl Backend {
 
     /// `name` as a quoted identifier in this backend's SQL.
     pub fn quote(self, name: &str) -> String {
-        tidemark_runtime::names::quote(self.db(), name)
+        tidemark_runtime::__private::quote(self.db(), name)
     }
 
     /// sea-orm's name for this backend.

@@ -168,8 +168,8 @@ pub enum Error {
 
     #[error(
         "cannot reach the database at {}: {}\n  see docs/troubleshooting.md#cannot-connect",
-        tidemark_runtime::redact_url(url),
-        tidemark_runtime::scrub_password(&tidemark_runtime::describe_db_error(source), url)
+        tidemark_runtime::__private::redact_url(url),
+        tidemark_runtime::__private::scrub_password(&tidemark_runtime::__private::describe_db_error(source), url)
     )]
     Connect {
         url: String,
@@ -191,7 +191,7 @@ pub enum Error {
 
     #[error(
         "database error while {context}: {}",
-        tidemark_runtime::describe_db_error(source)
+        tidemark_runtime::__private::describe_db_error(source)
     )]
     Database {
         context: String,

@@ -605,7 +605,7 @@ fn read_action(action: Option<SqAction>) -> ForeignKeyAction {
 }
 
 /// The one PostgreSQL schema the entities live in, if not `public`. Tables in several schemas
-/// at once are refused: the migrations run in one schema (`tidemark_runtime::postgres::use_schema`).
+/// at once are refused: the migrations run in one schema (`tidemark_runtime::use_schema`).
 fn pg_schema(entities: &[ReadEntity]) -> Result<Option<String>> {
     let mut by_schema: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for entity in entities {

@@ -74,7 +74,7 @@ const STALL_BUDGET_SECONDS: f64 = 0.1;
 pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
         flag: "--database-url",
-        value: tidemark_runtime::redact_url(url),
+        value: tidemark_runtime::__private::redact_url(url),
         reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
     })?;
     let lib = ws.lib_rs();
@@ -344,7 +344,7 @@ async fn check_data(
                     crate::plan::fit::fit_into(&to.ty, backend),
                     format!(
                         "({})",
-                        tidemark_runtime::convert::substitute(conversion, &to.name, &c)
+                        tidemark_runtime::__private::substitute(conversion, &to.name, &c)
                     ),
                 ),
                 None => (

@@ -40,13 +40,13 @@ impl Scratch {
         };
         let backend = Backend::from_url(admin).ok_or_else(|| Error::InvalidArgument {
             flag: "--database-url",
-            value: tidemark_runtime::redact_url(admin),
+            value: tidemark_runtime::__private::redact_url(admin),
             reason: "expected a postgres:// or mysql:// URL".into(),
         })?;
         if backend == Backend::Sqlite {
             return Err(Error::InvalidArgument {
                 flag: "--database-url",
-                value: tidemark_runtime::redact_url(admin),
+                value: tidemark_runtime::__private::redact_url(admin),
                 reason: "verify makes its own scratch SQLite file; give a server URL, or no URL"
                     .into(),
             });
@@ -334,7 +334,7 @@ pub struct Drift {
 pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     let backend = Backend::from_url(url).ok_or_else(|| Error::InvalidArgument {
         flag: "--database-url",
-        value: tidemark_runtime::redact_url(url),
+        value: tidemark_runtime::__private::redact_url(url),
         reason: "expected a postgres://, mysql:// or sqlite:// URL".into(),
     })?;
     let db = connect(url).await?;
@@ -355,7 +355,7 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
     let Some(last) = applied.last() else {
         db.close().await.ok();
         return Err(MigratorError::NothingApplied {
-            url: tidemark_runtime::redact_url(url),
+            url: tidemark_runtime::__private::redact_url(url),
         }
         .into());
     };

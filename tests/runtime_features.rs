@@ -47,3 +47,38 @@ fn each_backend_compiles_its_own_driver_only() {
         assert!(has(&all, driver), "{driver}");
     }
 }
+
+/// TLS is a feature too, and the migrator never compiles sea-orm-cli (the runtime has a CLI of
+/// its own).
+#[test]
+fn tls_is_a_feature_and_sea_orm_cli_is_not_compiled() {
+    let plain = dependencies("postgres");
+    for absent in ["rustls", "native-tls", "sea-orm-cli"] {
+        assert!(!has(&plain, absent), "postgres alone pulls in {absent}");
+    }
+    let rustls = dependencies("postgres,rustls");
+    assert!(has(&rustls, "rustls"), "the rustls feature without rustls");
+    assert!(!has(&rustls, "sea-orm-cli"));
+}
+
+/// The runtime's public face is what migrations and their `main` call: every module is private,
+/// and what the generator shares with the runtime sits in the hidden `__private`.
+#[test]
+fn the_runtime_exposes_no_module_but_the_hidden_one() {
+    let lib = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/src/lib.rs"))
+        .unwrap();
+    let file = syn::parse_file(&lib).unwrap();
+    let mut public = Vec::new();
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item
+            && matches!(m.vis, syn::Visibility::Public(_))
+        {
+            let hidden = m.attrs.iter().any(|a| {
+                a.path().is_ident("doc")
+                    && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "hidden")
+            });
+            public.push((m.ident.to_string(), hidden));
+        }
+    }
+    assert_eq!(public, [("__private".to_owned(), true)]);
+}

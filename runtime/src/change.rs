@@ -461,6 +461,18 @@ impl Change {
 
     /// Stops the migration before anything changes when a value of `column` does not fit
     /// `fit`, naming the rows.
+    ///
+    /// ```
+    /// use sea_orm_migration::prelude::*;
+    /// use tidemark_runtime::{Change, Fit};
+    ///
+    /// // Narrowing `user.name` to 100 characters must not cut anyone's name short.
+    /// let narrow = [
+    ///     Change::require_fit("user", "name", Fit::Chars(100)),
+    ///     Change::modify_column("user", ColumnDef::new("name").string_len(100).not_null()),
+    /// ];
+    /// # let _ = narrow;
+    /// ```
     pub fn require_fit(table: impl IntoIden, column: impl IntoIden, fit: Fit) -> Self {
         Kind::RequireFit {
             table: name(table),

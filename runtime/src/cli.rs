@@ -22,9 +22,19 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://tidemark.sqlite?mode=rwc";
 /// input: an unreachable database or a malformed URL exits 2 with the URL shown without its
 /// password, a failed migration exits 1 with the database's message.
 ///
-/// With `TIDEMARK_SQL_PREVIEW=postgres|mysql|sqlite` set (as `tidemark sql` does), it prints
-/// the SQL of one migration (`TIDEMARK_SQL_MIGRATION`, default the last; `down` when
-/// `TIDEMARK_SQL_DOWN=1`) instead, without connecting to any database.
+/// The tidemark generator's `sql`, `lint` and `verify` commands run this same binary in a
+/// preview mode of their own, which prints a migration's SQL without connecting to any
+/// database.
+///
+/// ```no_run
+/// # mod migration { pub struct Migrator; #[async_trait::async_trait]
+/// # impl sea_orm_migration::MigratorTrait for Migrator {
+/// #     fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> { vec![] } } }
+/// // migration/src/main.rs
+/// fn main() {
+///     tidemark_runtime::run_cli(migration::Migrator);
+/// }
+/// ```
 pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     if let Ok(backend) = std::env::var("TIDEMARK_SQL_PREVIEW") {
         let backend = match backend.as_str() {
@@ -451,11 +461,10 @@ fn setup_tracing(verbose: bool) {
 /// rebuild ends with `PRAGMA foreign_key_check`, so integrity is still verified.
 ///
 /// On MySQL/MariaDB, whose DDL commits as it goes, the statements of the running migration are
-/// recorded, so that a failure can say what was already applied (see [`report_partial_failure`]).
-/// Every connection also gets a short `lock_wait_timeout` (see
-/// [`crate::lock::LockPolicy::mysql_wait_seconds`]): the server's default lets a DDL statement
-/// wait for its metadata lock for a year on MySQL and a day on MariaDB, with every query on the
-/// table queued behind it.
+/// recorded, so that a failure can say what was already applied. Every connection also gets a
+/// short `lock_wait_timeout` (the [`crate::LockPolicy`] timeout in whole seconds, at least 1): the
+/// server's default lets a DDL statement wait for its metadata lock for a year on MySQL and a
+/// day on MariaDB, with every query on the table queued behind it.
 #[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(unused_mut))]
 pub async fn connect(mut options: ConnectOptions) -> Result<DbConn, DbErr> {
     #[cfg(feature = "sqlite")]

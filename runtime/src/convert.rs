@@ -11,7 +11,7 @@
 /// `expr` with every bare or quoted reference to `column` replaced by `replacement`.
 ///
 /// ```
-/// use tidemark_runtime::convert::substitute;
+/// use tidemark_runtime::__private::substitute;
 /// assert_eq!(
 ///     substitute("price_cents * 100 || 'price_cents'", "price_cents", "NEW.\"price\""),
 ///     "NEW.\"price\" * 100 || 'price_cents'"

@@ -99,15 +99,6 @@ impl Fit {
 }
 
 /// Fails, before anything changes, when a value of `table.column` does not fit `fit`.
-///
-/// ```no_run
-/// # use sea_orm_migration::prelude::*;
-/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-/// use tidemark_runtime::fit::{Fit, require};
-/// require(manager, "user", "name", Fit::Chars(100)).await?;
-/// // ... then the ALTER that narrows `user.name` to varchar(100)
-/// # Ok(()) }
-/// ```
 pub async fn require(
     manager: &SchemaManager<'_>,
     table: &str,
@@ -152,13 +143,6 @@ pub async fn require_converted(
 /// Fails, before anything changes, when a row of `table.column` holds a value not in
 /// `values`: an enum that loses values. PostgreSQL's cast to the new type raises on such a row
 /// by itself, but MySQL/MariaDB outside strict mode store `''` in its place, silently.
-///
-/// ```no_run
-/// # use sea_orm_migration::prelude::*;
-/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-/// tidemark_runtime::fit::require_values(manager, "task", "status", &["open", "done"]).await?;
-/// # Ok(()) }
-/// ```
 pub async fn require_values(
     manager: &SchemaManager<'_>,
     table: &str,

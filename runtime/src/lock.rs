@@ -61,7 +61,8 @@ impl LockPolicy {
     /// MySQL/MariaDB's `lock_wait_timeout` for DDL: whole seconds, at least 1 (MySQL's
     /// minimum), so a 50 ms timeout becomes 1 s. On MariaDB the online statements carry
     /// `NOWAIT` as well and do not wait at all.
-    pub fn mysql_wait_seconds(&self) -> u64 {
+    #[cfg(feature = "mysql")]
+    pub(crate) fn mysql_wait_seconds(&self) -> u64 {
         self.timeout.as_millis().div_ceil(1000).max(1) as u64
     }
 
@@ -105,6 +106,24 @@ pub type Unit<'m> = Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'm>>
 /// On SQLite the unit runs in a (sub)transaction without a timeout: SQLite locks the whole
 /// database and tidemark's migrations there hold it briefly. MySQL/MariaDB commit every DDL
 /// statement, which would end any savepoint, so there the unit runs as it is.
+///
+/// For hand-written steps that [`crate::Change`] has no constructor for:
+///
+/// ```no_run
+/// # use sea_orm_migration::prelude::*;
+/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// use sea_orm_migration::sea_orm::ConnectionTrait;
+///
+/// tidemark_runtime::locked(manager, |manager| {
+///     Box::pin(async move {
+///         let db = manager.get_connection();
+///         db.execute_unprepared("ALTER TABLE post RENAME CONSTRAINT a TO b").await?;
+///         Ok(())
+///     })
+/// })
+/// .await
+/// # }
+/// ```
 pub async fn locked<F>(manager: &SchemaManager<'_>, work: F) -> Result<(), DbErr>
 where
     F: for<'m> FnMut(&'m SchemaManager<'m>) -> Unit<'m>,
@@ -224,6 +243,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "mysql")]
     fn mysql_waits_whole_seconds() {
         let with = |ms| LockPolicy {
             timeout: Duration::from_millis(ms),

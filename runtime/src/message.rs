@@ -10,10 +10,10 @@ use sea_orm_migration::sea_orm::{DbErr, RuntimeErr, sqlx};
 ///
 /// ```
 /// assert_eq!(
-///     tidemark_runtime::redact_url("mysql://root:pw@127.0.0.1:3306/app"),
+///     tidemark_runtime::__private::redact_url("mysql://root:pw@127.0.0.1:3306/app"),
 ///     "mysql://root:***@127.0.0.1:3306/app"
 /// );
-/// assert_eq!(tidemark_runtime::redact_url("sqlite://app.db"), "sqlite://app.db");
+/// assert_eq!(tidemark_runtime::__private::redact_url("sqlite://app.db"), "sqlite://app.db");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let Some(password) = password_of(url) else {

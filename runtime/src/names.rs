@@ -15,7 +15,7 @@ pub const VIEW_COMMENT: &str = "tidemark compatibility view";
 ///
 /// ```
 /// use sea_orm_migration::sea_orm::DbBackend;
-/// use tidemark_runtime::names::quote;
+/// use tidemark_runtime::__private::quote;
 ///
 /// assert_eq!(quote(DbBackend::Postgres, "say \"hi\""), "\"say \"\"hi\"\"\"");
 /// assert_eq!(quote(DbBackend::MySql, "order"), "`order`");

@@ -66,7 +66,27 @@ impl<'a, 'c> Online<'a, 'c> {
         self
     }
 
-    /// How long each attempt may wait for a lock, and how often to try.
+    /// How long each attempt may wait for a lock, and how often to try, instead of the
+    /// environment's `TIDEMARK_LOCK_TIMEOUT_MS` and `TIDEMARK_LOCK_RETRIES`.
+    ///
+    /// ```no_run
+    /// # use sea_orm_migration::prelude::*;
+    /// # async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    /// use std::time::Duration;
+    /// use tidemark_runtime::{Change, LockPolicy, Online};
+    ///
+    /// // A table read by long reports: wait a little longer, try more often.
+    /// let policy = LockPolicy {
+    ///     timeout: Duration::from_millis(200),
+    ///     retries: 20,
+    ///     ..LockPolicy::default()
+    /// };
+    /// Online::new(manager)
+    ///     .with_lock_policy(policy)
+    ///     .run([Change::add_column("report", ColumnDef::new("note").text().null())])
+    ///     .await
+    /// # }
+    /// ```
     pub fn with_lock_policy(mut self, policy: LockPolicy) -> Self {
         self.policy = policy;
         self

@@ -21,12 +21,12 @@ pub use mysql::mysql;
 pub use postgres::postgres;
 pub use sqlite::sqlite;
 
-pub use tidemark_runtime::names::VIEW_COMMENT;
+pub use tidemark_runtime::__private::VIEW_COMMENT;
 
 /// Tables that belong to the migrator or the database, not to the application.
 const MIGRATOR_TABLES: [&str; 3] = [
     "seaql_migrations",
-    tidemark_runtime::history::TABLE,
+    tidemark_runtime::__private::HISTORY_TABLE,
     "sqlite_sequence",
 ];
 

@@ -44,7 +44,7 @@ pub async fn sqlite(db: &DatabaseConnection) -> Result<Schema> {
     Ok(schema)
 }
 
-/// The table of a view as `tidemark_runtime::view::create_view` writes it
+/// The table of a view as `create_view` in runtime/src/view.rs writes it
 /// (`CREATE VIEW "v" AS SELECT * FROM "t"`); none for any other view.
 fn compatibility_view_table(name: &str, sql: &str) -> Option<String> {
     let quote = |n: &str| crate::backend::Backend::Sqlite.quote(n);

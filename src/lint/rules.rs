@@ -39,7 +39,7 @@ const ALL: &[Backend] = &[Backend::Postgres, Backend::Mysql, Backend::Sqlite];
 const SERVERS: &[Backend] = &[Backend::Postgres, Backend::Mysql];
 const MYSQL: &[Backend] = &[Backend::Mysql];
 
-use tidemark_runtime::names::REBUILD_PREFIX;
+use tidemark_runtime::__private::REBUILD_PREFIX;
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -123,8 +123,8 @@ pub static RULES: &[Rule] = &[
         why: "without ALGORITHM and LOCK, MySQL/MariaDB pick the algorithm themselves and may \
               copy the whole table while writes wait, without saying so",
         safe: "ask for ALGORITHM=INPLACE, LOCK=NONE (INSTANT for an added column), so that the \
-               server refuses at once what it cannot do online; `tidemark_runtime::mysql::online` \
-               does it and says when it must fall back",
+               server refuses at once what it cannot do online; `tidemark_runtime::Online` does \
+               it and says when it must fall back",
         up_only: false,
         check: mysql_ddl_not_online,
     },
@@ -153,7 +153,7 @@ pub static RULES: &[Rule] = &[
         why: "one UPDATE over a table holds the lock of every row it changed until it commits: \
               writers to those rows wait for the whole statement (6.9 s for 2,000,000 rows, \
               docs/locks.md)",
-        safe: "update in batches by key range, each committed (`tidemark_runtime::backfill::run`)",
+        safe: "update in batches by key range, each committed (`Change::backfill`, run by `tidemark_runtime::Online`)",
         up_only: false,
         check: backfill_in_one_statement,
     },

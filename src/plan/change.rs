@@ -165,7 +165,7 @@ pub(super) fn plan_change(
             };
             let mut step = Step::everywhere(summary, vec![drop.clone()]);
             // InnoDB may be using this index for a foreign key that stays (see
-            // `tidemark_runtime::mysql::keep_key_index`).
+            // `keep_key_index` in runtime/src/mysql.rs).
             let keys = to
                 .table(table)
                 .into_iter()

@@ -4,7 +4,7 @@
 
 use crate::backend::Backend;
 use crate::model::ColumnType;
-pub use tidemark_runtime::fit::Fit;
+pub use tidemark_runtime::Fit;
 
 /// What the values of a column typed `from` must fit to become `to` on `backend` without a
 /// value changing; `None` when every value converts as it is (or the conversion itself raises

@@ -268,7 +268,7 @@ fn prepend_checks(steps: &mut Vec<Step>, changes: &[Change], backfills: &Backfil
             };
             Op::RequireFit {
                 conversion: conversion
-                    .map(|c| tidemark_runtime::convert::substitute(&c, &column, old)),
+                    .map(|c| tidemark_runtime::__private::substitute(&c, &column, old)),
                 column: old.to_owned(),
                 table,
                 fit,

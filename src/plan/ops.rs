@@ -161,7 +161,7 @@ pub enum Op {
         foreign_key: ForeignKey,
     },
     /// MySQL/MariaDB: the op with `ALGORITHM=INSTANT` or `INPLACE, LOCK=NONE` where the
-    /// server can, and a note where it cannot (see `tidemark_runtime::mysql::online`).
+    /// server can, and a note where it cannot (see `online` in runtime/src/mysql.rs).
     MysqlOnline(Box<Op>),
     /// PostgreSQL: `SET NOT NULL` proven by a validated `CHECK (column IS NOT NULL)`.
     SetNotNullOnline {
@@ -169,7 +169,7 @@ pub enum Op {
         column: String,
     },
     /// A trigger that copies `column` into `shadow` on every insert and update
-    /// (`tidemark_runtime::shadow::install_sync`).
+    /// (`install_sync` in runtime/src/shadow.rs).
     InstallSync {
         table: String,
         column: String,
@@ -178,7 +178,7 @@ pub enum Op {
         conversion: Option<String>,
     },
     /// MySQL: `column` converted to its new type by `conversion`, through a shadow column
-    /// that takes its place (`tidemark_runtime::shadow::convert_column`); nullable until the
+    /// that takes its place (`convert_column` in runtime/src/shadow.rs); nullable until the
     /// `ModifyColumn` that follows.
     ConvertColumn {
         table: String,
@@ -208,7 +208,7 @@ pub enum Op {
         indexes: Vec<(String, String)>,
     },
     /// A view `view` of the whole of `table` that old or new code can read and write as the
-    /// table (`tidemark_runtime::view::create_view`).
+    /// table (`create_view` in runtime/src/view.rs).
     CreateView {
         view: String,
         table: String,
@@ -227,7 +227,7 @@ pub enum Op {
         view: String,
         table: String,
     },
-    /// A squash: declares the migrations it replaces (`tidemark_runtime::squash::replaces`).
+    /// A squash: declares the migrations it replaces (`replaces` in runtime/src/squash.rs).
     Replaces(Vec<String>),
     /// SQLite: rebuild the table into `table`'s definition, copying rows.
     RebuildTable {

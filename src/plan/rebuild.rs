@@ -131,7 +131,7 @@ pub(super) fn sqlite_rebuilds(
                 // The column of the old type holds the new values until then: converted back,
                 // when the expand converted them.
                 if let Some(conversion) = &swap.conversion {
-                    let value = tidemark_runtime::convert::substitute(
+                    let value = tidemark_runtime::__private::substitute(
                         &conversion.down,
                         &swap.kept.name,
                         &column,

@@ -115,7 +115,7 @@ pub(super) fn swap_out(summary: String, swap: &ColumnSwap, from: &Schema, to: &S
     let expr = match conversion {
         Some(c) => format!(
             "({})",
-            tidemark_runtime::convert::substitute(&c.down, column, &shadow.name)
+            tidemark_runtime::__private::substitute(&c.down, column, &shadow.name)
         ),
         None => shadow.name.clone(),
     };

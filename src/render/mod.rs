@@ -214,7 +214,7 @@ pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String 
     let (manager, use_schema) = match pg_schema {
         Some(schema) => (
             quote!(manager),
-            quote!(tidemark_runtime::postgres::use_schema(manager, #schema).await?;),
+            quote!(tidemark_runtime::use_schema(manager, #schema).await?;),
         ),
         None => (quote!(_manager), TokenStream::new()),
     };
