@@ -7,6 +7,7 @@
 //! each batch commits on its own; a failure keeps the batches already done, and running the
 //! migration again carries on, because only rows still NULL are filled.
 
+use crate::progress::Progress;
 use crate::raw::quote;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -107,6 +108,7 @@ pub async fn run_with(
     }
 
     let mut updated: u64 = 0;
+    let mut progress = Progress::on_stderr(format!("`{}.{}`", fill.table, fill.column));
     match fill.integer_key {
         Some(key) => {
             let k = quote(backend, key);
@@ -130,16 +132,20 @@ pub async fn run_with(
             };
             let size = <i64 as TryFrom<u64>>::try_from(batches.size).unwrap_or(i64::MAX);
             let mut start = low;
-            while start <= high {
-                let end = start.saturating_add(size);
+            loop {
+                // The last range is open above: a key of i64::MAX is no end to add a batch to.
+                let end = start.checked_add(size).filter(|end| *end <= high);
+                let upper = end.map_or_else(String::new, |end| format!(" AND {k} < {end}"));
                 let sql = format!(
-                    "UPDATE {t} SET {c} = {expr} WHERE {k} >= {start} AND {k} < {end} AND {c} IS NULL"
+                    "UPDATE {t} SET {c} = {expr} WHERE {k} >= {start}{upper} AND {c} IS NULL"
                 );
                 updated += db
                     .execute_raw(Statement::from_string(backend, sql))
                     .await?
                     .rows_affected();
+                let Some(end) = end else { break };
                 start = end;
+                progress.batch(updated, Some(key_range_done(low, high, start)));
                 pause(batches).await;
             }
         }
@@ -166,6 +172,7 @@ pub async fn run_with(
             if done < n {
                 break;
             }
+            progress.batch(updated, None);
             pause(batches).await;
         },
     }
@@ -176,8 +183,27 @@ pub async fn run_with(
     Ok(())
 }
 
+/// The share of the key range `low..=high` below `next`; in floats, as a range of signed
+/// 64-bit keys can be wider than an `i64`.
+fn key_range_done(low: i64, high: i64, next: i64) -> f64 {
+    (next as f64 - low as f64) / (high as f64 - low as f64 + 1.0)
+}
+
 async fn pause(batches: Batches) {
     if !batches.pause.is_zero() {
         tokio::time::sleep(batches.pause).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_range_done;
+
+    #[test]
+    fn the_share_done_holds_for_any_key_range() {
+        assert_eq!(key_range_done(1, 100, 51), 0.5);
+        assert_eq!(key_range_done(-50, 49, 0), 0.5);
+        let wide = key_range_done(i64::MIN, i64::MAX, 0);
+        assert!((wide - 0.5).abs() < 1e-9, "{wide}");
     }
 }

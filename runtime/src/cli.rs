@@ -467,6 +467,10 @@ fn setup_tracing(verbose: bool) {
 /// day on MariaDB, with every query on the table queued behind it.
 #[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(unused_mut))]
 pub async fn connect(mut options: ConnectOptions) -> Result<DbConn, DbErr> {
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    if let Some(note) = unencrypted(options.get_url()) {
+        eprintln!("{note}");
+    }
     #[cfg(feature = "sqlite")]
     if options.get_url().starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|opts| opts.foreign_keys(false));
@@ -596,4 +600,41 @@ pub fn report_partial_failure(applied: &[String], failed: &str, direction: Direc
          (see docs/troubleshooting.md#failed-halfway).",
     );
     text
+}
+
+/// Built without TLS, a server connection goes out in the clear (PostgreSQL's default
+/// `sslmode=prefer` falls back silently): the note that says so, unless the URL asks for no
+/// TLS itself.
+#[cfg_attr(any(feature = "rustls", feature = "native-tls"), allow(dead_code))]
+fn unencrypted(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let server = lower.starts_with("postgres") || lower.starts_with("mysql");
+    let declined = ["sslmode=disable", "ssl-mode=disabled", "ssl-mode=disable"]
+        .iter()
+        .any(|opt| lower.contains(opt));
+    (server && !declined).then(|| {
+        format!(
+            "tidemark: note: tidemark-runtime was built without TLS, so the connection to {} \
+             is not encrypted (and fails where the server requires TLS); turn on its \
+             `rustls` or `native-tls` feature, or say `sslmode=disable` in the URL",
+            redact_url(url)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::unencrypted;
+
+    #[test]
+    fn a_server_url_without_tls_is_told() {
+        let note = unencrypted("postgres://app:secret@127.0.0.1/app").unwrap();
+        assert!(
+            note.contains("not encrypted") && !note.contains("secret"),
+            "{note}"
+        );
+        assert!(unencrypted("postgres://127.0.0.1/app?sslmode=disable").is_none());
+        assert!(unencrypted("mysql://127.0.0.1/app?ssl-mode=DISABLED").is_none());
+        assert!(unencrypted("sqlite://app.db").is_none());
+    }
 }

@@ -43,11 +43,13 @@ pub enum Fit {
 impl Fit {
     /// The SQL condition that holds for a value of `column` that does not fit, on `backend`
     /// (`None` on SQLite, which keeps values as they are).
+    #[doc(hidden)]
     pub fn violation(&self, backend: DbBackend, column: &str) -> Option<String> {
         self.violation_of(backend, &quote(backend, column))
     }
 
     /// [`Fit::violation`] for the values of an SQL expression (a conversion's).
+    #[doc(hidden)]
     pub fn violation_of(&self, backend: DbBackend, value: &str) -> Option<String> {
         let c = value;
         let length = match backend {

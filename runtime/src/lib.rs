@@ -52,64 +52,69 @@
 
 #![warn(missing_docs)]
 
-mod adopt;
-mod backfill;
 mod change;
-mod cli;
-mod convert;
-mod fit;
-mod history;
-mod lock;
 mod message;
-mod migrator_lock;
-mod mysql;
-mod names;
-mod online;
-mod postgres;
-mod preview;
+mod progress;
 mod raw;
-mod references;
-mod resume;
-mod shadow;
-mod sqlite;
-mod squash;
-mod view;
+
+// Hidden, not API: the modules behind `Online`. Migrations written by earlier tidemark
+// versions call into them by path (`tidemark_runtime::postgres::create_index_concurrently`,
+// `tidemark_runtime::resume::needed`, ...), and those files must keep compiling; new code
+// uses the items below.
+#[doc(hidden)]
+pub mod adopt;
+#[doc(hidden)]
+pub mod backfill;
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod convert;
+#[doc(hidden)]
+pub mod fit;
+#[doc(hidden)]
+pub mod history;
+#[doc(hidden)]
+pub mod lock;
+#[doc(hidden)]
+pub mod migrator_lock;
+#[doc(hidden)]
+pub mod mysql;
+#[doc(hidden)]
+pub mod names;
+#[doc(hidden)]
+pub mod online;
+#[doc(hidden)]
+pub mod postgres;
+#[doc(hidden)]
+pub mod preview;
+#[doc(hidden)]
+pub mod references;
+#[doc(hidden)]
+pub mod resume;
+#[doc(hidden)]
+pub mod shadow;
+#[doc(hidden)]
+pub mod sqlite;
+#[doc(hidden)]
+pub mod squash;
+#[doc(hidden)]
+pub mod view;
 
 pub use change::{Change, When};
 pub use cli::{DEFAULT_DATABASE_URL, connect, migrate, run_cli};
 pub use fit::Fit;
-pub use lock::{LockPolicy, Unit, atomic_where_possible, locked, locked_with};
+#[doc(hidden)]
+pub use lock::atomic_where_possible;
+pub use lock::{LockPolicy, Unit, locked, locked_with};
 pub use online::Online;
 pub use postgres::use_schema;
 
-/// Not part of the API: what the tidemark generator and this crate's own tests share with the
-/// runtime (names both sides must agree on, internals under test). It changes with any
-/// release; migrations use the items above.
+/// Not part of the API: the names the tidemark generator shares with the runtime (both
+/// sides must agree on them). It changes with any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::convert::substitute;
     pub use crate::history::TABLE as HISTORY_TABLE;
-    pub use crate::lock::retries;
     pub use crate::message::{describe as describe_db_error, redact_url, scrub as scrub_password};
     pub use crate::names::{REBUILD_PREFIX, VIEW_COMMENT, quote};
-
-    /// Batched backfills.
-    pub mod backfill {
-        pub use crate::backfill::{Backfill, Batches, run, run_with};
-    }
-    /// MySQL/MariaDB's online `ALTER TABLE`.
-    pub mod mysql {
-        pub use crate::mysql::online;
-    }
-    /// PostgreSQL's online forms.
-    pub mod postgres {
-        pub use crate::postgres::{
-            add_foreign_key_not_valid, create_index_concurrently, drop_index_concurrently,
-            set_not_null, validate_constraint,
-        };
-    }
-    /// Resume guards.
-    pub mod resume {
-        pub use crate::resume::{Leaves, needed};
-    }
 }

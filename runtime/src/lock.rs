@@ -195,7 +195,6 @@ where
     }
 }
 
-/// Counts, reports and waits out retry number `retry` after a busy lock.
 /// Runs the body of a migration that holds PostgreSQL's concurrent steps. Such a migration
 /// returns `use_transaction() -> Some(false)` (sea-orm-migration asks it once, for every
 /// backend), yet only PostgreSQL needs that: on SQLite the whole body runs here in one
@@ -218,6 +217,7 @@ where
     }
 }
 
+/// Counts, reports and waits out retry number `retry` after a busy lock.
 pub(crate) async fn note_retry(policy: &LockPolicy, retry: u32, err: &DbErr) {
     RETRIES.fetch_add(1, Ordering::Relaxed);
     let pause = policy.pause(retry);

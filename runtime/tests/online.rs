@@ -8,8 +8,8 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, TransactionTrait,
 };
-use tidemark_runtime::__private::backfill::{self, Backfill, Batches};
-use tidemark_runtime::__private::postgres;
+use tidemark_runtime::backfill::{self, Backfill, Batches};
+use tidemark_runtime::postgres;
 
 struct AddColumn;
 
@@ -54,7 +54,7 @@ impl MigrationTrait for AddColumn {
                             .to_owned(),
                     )
                     .await?;
-                tidemark_runtime::__private::postgres::set_not_null(manager, "item", "id").await
+                tidemark_runtime::postgres::set_not_null(manager, "item", "id").await
             })
         })
         .await
@@ -89,10 +89,10 @@ async fn busy_lock_is_retried_without_holding_anything() {
         reader.commit().await.unwrap();
     });
 
-    let before = tidemark_runtime::__private::retries();
+    let before = tidemark_runtime::lock::retries();
     let outcome = Migrator::up(&scratch.db, None).await;
     release.await.unwrap();
-    let retried = tidemark_runtime::__private::retries() - before;
+    let retried = tidemark_runtime::lock::retries() - before;
     let columns = scratch
         .number("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'item'")
         .await;
@@ -314,7 +314,7 @@ async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
         .await;
     let manager = SchemaManager::new(&db.db);
     // An added column and an index can be made without blocking writes.
-    let added = tidemark_runtime::__private::mysql::online(
+    let added = tidemark_runtime::mysql::online(
         &manager,
         Table::alter()
             .table(Alias::new("item"))
@@ -323,7 +323,7 @@ async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
     )
     .await
     .unwrap();
-    let indexed = tidemark_runtime::__private::mysql::online(
+    let indexed = tidemark_runtime::mysql::online(
         &manager,
         Index::create()
             .name("idx-item-name")
@@ -335,7 +335,7 @@ async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
     .unwrap();
     // A type change that InnoDB must copy the table for cannot run with LOCK=NONE: it still
     // runs, with the server's default.
-    let retyped = tidemark_runtime::__private::mysql::online(
+    let retyped = tidemark_runtime::mysql::online(
         &manager,
         Table::alter()
             .table(Alias::new("item"))
@@ -344,7 +344,7 @@ async fn mariadb_runs_ddl_online_where_it_can_and_says_where_it_cannot() {
     )
     .await
     .unwrap();
-    let dropped = tidemark_runtime::__private::mysql::online(
+    let dropped = tidemark_runtime::mysql::online(
         &manager,
         Index::drop()
             .name("idx-item-name")
@@ -395,8 +395,8 @@ async fn mariadb_ddl_behind_a_long_transaction_does_not_queue_and_is_retried() {
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
         reader.commit().await.unwrap();
     });
-    let before = tidemark_runtime::__private::retries();
-    let online = tidemark_runtime::__private::mysql::online(
+    let before = tidemark_runtime::lock::retries();
+    let online = tidemark_runtime::mysql::online(
         &SchemaManager::new(&scratch.db),
         Table::alter()
             .table(Alias::new("item"))
@@ -405,7 +405,7 @@ async fn mariadb_ddl_behind_a_long_transaction_does_not_queue_and_is_retried() {
     )
     .await;
     release.await.unwrap();
-    let retried = tidemark_runtime::__private::retries() - before;
+    let retried = tidemark_runtime::lock::retries() - before;
     let columns = scratch
         .number("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'item'")
         .await;
@@ -484,7 +484,7 @@ async fn mysql_ddl_waits_a_bounded_time_for_a_metadata_lock() {
 /// What a re-run checks before each step: foreign keys and enum types, on the servers.
 #[tokio::test]
 async fn a_rerun_knows_which_keys_and_types_are_there() {
-    use tidemark_runtime::__private::resume::{Leaves, needed};
+    use tidemark_runtime::resume::{Leaves, needed};
     for backend in [DbBackend::Postgres, DbBackend::MySql] {
         let Some(db) = Scratch::create(backend, "resume").await else {
             continue;

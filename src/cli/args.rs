@@ -15,6 +15,11 @@ pub(super) struct Cli {
     #[arg(long, global = true, default_value = ".")]
     pub(super) workspace: PathBuf,
 
+    /// How reporting commands (generate, check, diff, lint, preflight, verify, drift) print
+    /// what they found: for a person, or as one JSON object (docs/json.md).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub(super) format: Format,
+
     #[command(subcommand)]
     pub(super) command: Command,
 }
@@ -33,8 +38,6 @@ pub(super) enum Command {
     Diff {
         #[command(flatten)]
         renames: RenameArgs,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
     },
     /// Record the entities as the schema the already registered migrations produce, for a
     /// workspace that adopts tidemark with migrations written before it.
@@ -206,7 +209,7 @@ impl RenameArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum Format {
     Text,
     Json,
@@ -240,4 +243,39 @@ fn parse_table_rename(value: &str) -> std::result::Result<(String, String), Stri
 fn parse_backfill(value: &str) -> std::result::Result<((String, String), String), String> {
     let (left, sql) = split_assignment(value)?;
     Ok((split_table_column(left)?, sql.to_owned()))
+}
+
+impl Command {
+    /// The command's name, as typed.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Command::Generate(_) => "generate",
+            Command::Check(_) => "check",
+            Command::Diff { .. } => "diff",
+            Command::Baseline => "baseline",
+            Command::Merge => "merge",
+            Command::Squash { .. } => "squash",
+            Command::Rehash => "rehash",
+            Command::Verify { .. } => "verify",
+            Command::Record { .. } => "record",
+            Command::Sql { .. } => "sql",
+            Command::Lint { .. } => "lint",
+            Command::Preflight { .. } => "preflight",
+            Command::Drift { .. } => "drift",
+        }
+    }
+
+    /// Whether the command reports what it found, and so can say it as JSON.
+    pub(super) fn reports(&self) -> bool {
+        matches!(
+            self,
+            Command::Generate(_)
+                | Command::Check(_)
+                | Command::Diff { .. }
+                | Command::Lint { .. }
+                | Command::Preflight { .. }
+                | Command::Verify { .. }
+                | Command::Drift { .. }
+        )
+    }
 }

@@ -1,6 +1,7 @@
 //! One function a command: each calls the library and tells a person what happened.
 
 use super::args::{BackendArg, Format, GenerateArgs, RenameArgs};
+use super::json;
 use super::report::{phased_report, plan_report, print_preflight};
 use super::runtime;
 use crate::diff::Renames;
@@ -12,11 +13,26 @@ use crate::workspace::Workspace;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+/// Prints `command`'s JSON object and passes its exit code on.
+fn print_json(command: &str, exit: u8, fields: serde_json::Value) -> Result<ExitCode> {
+    let object = json::envelope(command, exit, fields);
+    say!(
+        "{}",
+        serde_json::to_string_pretty(&object).expect("a JSON value always serialises")
+    );
+    Ok(ExitCode::from(exit))
+}
+
+fn exit_code(found: bool) -> u8 {
+    u8::from(found)
+}
+
 /// `generate`: the next migration, written and registered.
 pub(super) fn generate(
     ws: &Workspace,
     entities: &EntitySet,
     args: GenerateArgs,
+    format: Format,
 ) -> Result<ExitCode> {
     let mut backfills = Backfills::new();
     for (key, sql) in args.backfills {
@@ -46,6 +62,15 @@ pub(super) fn generate(
         now: chrono::Utc::now().naive_utc(),
     };
     let backend = args.backend.into();
+    if let Format::Json = format {
+        // A bot cannot answer a question: a likely rename is reported, not asked.
+        let outcome = generate::generate(ws, entities, &opts, &mut NoTerminal)?;
+        let plan = match &outcome {
+            Outcome::Generated(g) => plan_report(g, backend),
+            Outcome::NoChanges => Vec::new(),
+        };
+        return print_json("generate", 0, json::generated(ws, &outcome, plan));
+    }
     let mut asker = questioner();
     match generate::generate(ws, entities, &opts, asker.as_mut())? {
         Outcome::NoChanges => {
@@ -137,8 +162,23 @@ fn conversions(
 }
 
 /// `check`: exit 1 and list the changes when the entities differ from the snapshot.
-pub(super) fn check(ws: &Workspace, entities: &EntitySet, renames: RenameArgs) -> Result<ExitCode> {
+pub(super) fn check(
+    ws: &Workspace,
+    entities: &EntitySet,
+    renames: RenameArgs,
+    format: Format,
+) -> Result<ExitCode> {
     let pending = generate::pending(ws, entities, &renames.renames(), &mut NoTerminal)?;
+    if let Format::Json = format {
+        let deferred = generate::deferred_contract(ws)?;
+        let only_deferred = !pending.changes.is_empty() && pending.only_deferred(&deferred);
+        let in_sync = pending.changes.is_empty() || only_deferred;
+        let mut fields = json::pending(&pending);
+        fields["in_sync"] = in_sync.into();
+        fields["deferred_contract"] = only_deferred.into();
+        fields["snapshot"] = ws.display(&ws.snapshot()).to_string().into();
+        return print_json("check", exit_code(!in_sync), fields);
+    }
     if pending.changes.is_empty() {
         say!(
             "In sync: the entities match {}.",
@@ -185,9 +225,8 @@ pub(super) fn diff(
     let pending = generate::pending(ws, entities, &renames.renames(), &mut NoTerminal)?;
     match format {
         Format::Json => {
-            let json =
-                serde_json::to_string_pretty(&pending.changes).expect("changes always serialise");
-            say!("{json}");
+            let found = exit_code(!pending.changes.is_empty());
+            return print_json("diff", found, json::pending(&pending));
         }
         Format::Text if pending.changes.is_empty() => say!("No changes detected"),
         Format::Text => {
@@ -224,7 +263,22 @@ pub(super) fn record(ws: &Workspace, database_url: Option<String>) -> Result<Exi
 }
 
 /// `verify`: every migration up and down on a scratch database.
-pub(super) fn verify(ws: &Workspace, database_url: Option<String>) -> Result<ExitCode> {
+pub(super) fn verify(
+    ws: &Workspace,
+    database_url: Option<String>,
+    format: Format,
+) -> Result<ExitCode> {
+    if let Format::Json = format {
+        // Each migration's line still goes out as it happens, on standard error.
+        let mut lines = Progress::default();
+        let ok = runtime()?.block_on(crate::verify::verify(
+            ws,
+            database_url.as_deref(),
+            &mut lines,
+        ))?;
+        let fields = serde_json::json!({ "ok": ok, "lines": lines.lines() });
+        return print_json("verify", exit_code(!ok), fields);
+    }
     let mut stdout = std::io::stdout();
     let ok = runtime()?.block_on(crate::verify::verify(
         ws,
@@ -262,8 +316,17 @@ pub(super) fn drift(
     write_migration: bool,
     message: Option<String>,
     allow_destructive: bool,
+    format: Format,
 ) -> Result<ExitCode> {
     let drift = runtime()?.block_on(crate::verify::drift(ws, &database_url))?;
+    if let Format::Json = format {
+        let wrote = match write_migration && !drift.differences.is_empty() {
+            true => reconcile(ws, &drift, message, allow_destructive)?,
+            false => None,
+        };
+        let drifted = exit_code(!drift.differences.is_empty());
+        return print_json("drift", drifted, json::drift(&drift, wrote));
+    }
     if drift.differences.is_empty() {
         say!(
             "No drift: the database matches the snapshot of `{}`.",
@@ -279,29 +342,37 @@ pub(super) fn drift(
     for d in &drift.differences {
         say!("  - {d}");
     }
-    if write_migration {
-        let opts = GenerateOptions {
-            message: message.unwrap_or_default(),
-            autogenerate: true,
-            renames: Renames::default(),
-            backfills: Backfills::new(),
-            conversions: Default::default(),
-            allow_destructive,
-            safety: Default::default(),
-            phased: false,
-            dry_run: false,
-            now: chrono::Utc::now().naive_utc(),
-        };
-        if let Outcome::Generated(g) =
-            generate::reconcile(ws, &drift.live, &drift.applied, drift.backend, &opts)?
-        {
-            say!(
-                "Wrote {}; apply it with `cargo run -p migration -- up`.",
-                ws.display(&ws.migration_file(&g.module))
-            );
-        }
+    if write_migration && let Some(file) = reconcile(ws, &drift, message, allow_destructive)? {
+        say!("Wrote {file}; apply it with `cargo run -p migration -- up`.");
     }
     Ok(ExitCode::from(1))
+}
+
+/// `drift --write-migration`: the migration back to the snapshot; the file it wrote.
+fn reconcile(
+    ws: &Workspace,
+    drift: &crate::verify::Drift,
+    message: Option<String>,
+    allow_destructive: bool,
+) -> Result<Option<String>> {
+    let opts = GenerateOptions {
+        message: message.unwrap_or_default(),
+        autogenerate: true,
+        renames: Renames::default(),
+        backfills: Backfills::new(),
+        conversions: Default::default(),
+        allow_destructive,
+        safety: Default::default(),
+        phased: false,
+        dry_run: false,
+        now: chrono::Utc::now().naive_utc(),
+    };
+    Ok(
+        match generate::reconcile(ws, &drift.live, &drift.applied, drift.backend, &opts)? {
+            Outcome::Generated(g) => Some(ws.display(&ws.migration_file(&g.module)).to_string()),
+            Outcome::NoChanges => None,
+        },
+    )
 }
 
 /// `lint`: the named rules over what migrations run.
@@ -310,8 +381,20 @@ pub(super) fn lint(
     name: Option<String>,
     backend: BackendArg,
     rules: bool,
+    format: Format,
 ) -> Result<ExitCode> {
     let backend: crate::backend::Backend = backend.into();
+    if let Format::Json = format {
+        if rules {
+            return print_json("lint", 0, json::rules());
+        }
+        let report = crate::lint::lint(ws, name.as_deref(), backend)?;
+        return print_json(
+            "lint",
+            exit_code(!report.is_clean()),
+            json::lint(&report, backend),
+        );
+    }
     if rules {
         for rule in crate::lint::RULES {
             let on: Vec<&str> = rule.backends.iter().map(|b| b.name()).collect();
@@ -349,8 +432,12 @@ pub(super) fn lint(
 }
 
 /// `preflight`: the pending migrations against a live database's data.
-pub(super) fn preflight(ws: &Workspace, database_url: String) -> Result<ExitCode> {
+pub(super) fn preflight(ws: &Workspace, database_url: String, format: Format) -> Result<ExitCode> {
     let report = runtime()?.block_on(crate::preflight::preflight(ws, &database_url))?;
+    if let Format::Json = format {
+        let problems = exit_code(report.has_problems());
+        return print_json("preflight", problems, json::preflight(&report));
+    }
     print_preflight(&report)?;
     Ok(if report.has_problems() {
         ExitCode::from(1)
@@ -436,5 +523,32 @@ fn questioner() -> Box<dyn Questioner> {
         Box::new(Terminal)
     } else {
         Box::new(NoTerminal)
+    }
+}
+
+/// What `verify` says as it goes: each line on standard error at once, and kept for the JSON.
+#[derive(Default)]
+struct Progress {
+    text: Vec<u8>,
+}
+
+impl Progress {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.text)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Write for Progress {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write_all(buf)?;
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }

@@ -19,9 +19,10 @@ macro_rules! say {
 
 mod args;
 mod commands;
+mod json;
 mod report;
 
-use args::{Cli, Command};
+use args::{Cli, Command, Format};
 
 /// Runs the CLI over `entities`. `entity_crate` names the crate they come from, so that an
 /// entity registered with SeaORM there but missing from the list is reported.
@@ -34,19 +35,40 @@ pub fn main(entity_crate: &str, entities: EntitySet) -> ExitCode {
         );
     }
     let mut given = Some(entities);
-    finish(run(cli, &mut |_| {
-        Ok(Ok(given.take().expect("entities are read once")))
-    }))
+    let json = json_command(&cli);
+    finish(
+        json,
+        run(cli, &mut |_| {
+            Ok(Ok(given.take().expect("entities are read once")))
+        }),
+    )
 }
 
-fn finish(result: Result<ExitCode>) -> ExitCode {
+/// The command's name when it prints JSON, so that an error does too.
+fn json_command(cli: &Cli) -> Option<&'static str> {
+    (cli.format == Format::Json && cli.command.reports()).then(|| cli.command.name())
+}
+
+fn finish(json: Option<&'static str>, result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
+            if let Some(command) = json {
+                print_json_error(command, &err.to_string());
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The error object of a command run with `--format json`. A closed standard output (the
+/// error may be that very write) is left as it is.
+fn print_json_error(command: &str, message: &str) {
+    use std::io::Write;
+    let object = json::error(command, message);
+    let text = serde_json::to_string_pretty(&object).expect("a JSON value always serialises");
+    writeln!(std::io::stdout(), "{text}").ok();
 }
 
 /// Where the entities come from when their source holds something only the compiler knows.
@@ -72,38 +94,55 @@ pub fn main_from_source(
     declare: impl FnOnce(EntitySet) -> EntitySet,
 ) -> ExitCode {
     let cli = Cli::parse();
+    let json = json_command(&cli);
     let mut declare = Some(declare);
-    finish(run(cli, &mut |ws| {
-        let read = crate::source::read_crate(&ws.crate_lib_rs(entity_crate)?, entity_crate)?;
-        let unresolved = match read {
-            Reading::Entities(set) => {
-                let declare = declare.take().expect("entities are read once");
-                return Ok(Ok(declare(set)));
-            }
-            Reading::Unresolved(unresolved) => unresolved,
-        };
-        let at = format!("{}:{}", ws.display(&unresolved.path), unresolved.line);
-        match fallback {
-            Fallback::Cargo { package, feature } => {
-                eprintln!(
-                    "note: {at}: {}; reading the compiled entities instead (`cargo run -p \
+    finish(
+        json,
+        run(cli, &mut |ws| {
+            let read = crate::source::read_crate(&ws.crate_lib_rs(entity_crate)?, entity_crate)
+                .map_err(|err| match err {
+                    // Named as the user types it from the workspace: `entity/src/x.rs`.
+                    crate::error::Error::EntitySource { path, line, reason } => {
+                        crate::error::Error::EntitySource {
+                            path: ws.display(&path).into(),
+                            line,
+                            reason,
+                        }
+                    }
+                    err => err,
+                })?;
+            let unresolved = match read {
+                Reading::Entities(set) => {
+                    let declare = declare.take().expect("entities are read once");
+                    return Ok(Ok(declare(set)));
+                }
+                Reading::Unresolved(unresolved) => unresolved,
+            };
+            let at = format!("{}:{}", ws.display(&unresolved.path), unresolved.line);
+            match fallback {
+                Fallback::Cargo { package, feature } => {
+                    eprintln!(
+                        "note: {at}: {}; reading the compiled entities instead (`cargo run -p \
                      {package} --features {feature}`)",
-                    unresolved.reason
-                );
-                Ok(Err(rerun_compiled(package, feature)))
-            }
-            Fallback::None => Err(crate::error::Error::InvalidEntities(format!(
-                "{at}: {}\n  tidemark reads entities from their source; this one needs the \
+                        unresolved.reason
+                    );
+                    Ok(Err(rerun_compiled(package, feature, json)))
+                }
+                Fallback::None => Err(crate::error::Error::InvalidEntities(format!(
+                    "{at}: {}\n  tidemark reads entities from their source; this one needs the \
                  compiler: give the tool crate the compiled fallback (README, \"Adopting \
                  tidemark in your workspace\")",
-                unresolved.reason
-            ))),
-        }
-    }))
+                    unresolved.reason
+                ))),
+            }
+        }),
+    )
 }
 
-/// The same command, run by the tool built with the entity crate compiled in.
-fn rerun_compiled(package: &str, feature: &str) -> ExitCode {
+/// The same command, run by the tool built with the entity crate compiled in. With
+/// `--format json` (`json` names the command), a run that did not get as far as the command
+/// (its build failed, cargo is missing) still prints the error object.
+fn rerun_compiled(package: &str, feature: &str, json: Option<&'static str>) -> ExitCode {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     // Not `--quiet`: the build may take a while, and the user should see it. Without the
@@ -127,16 +166,28 @@ fn rerun_compiled(package: &str, feature: &str) -> ExitCode {
             command.env_remove(name.as_ref());
         }
     }
-    let status = command.status();
-    match status {
-        Ok(status) => match status.code() {
-            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
-            None => ExitCode::from(2),
-        },
-        Err(err) => {
-            eprintln!("error: could not run cargo for the compiled entities: {err}");
-            ExitCode::from(2)
+    let failed = |why: String| {
+        eprintln!("error: {why}");
+        if let Some(command) = json {
+            print_json_error(command, &why);
         }
+        ExitCode::from(2)
+    };
+    match command.status() {
+        // The command's own exit codes; it printed what it had to say.
+        Ok(status) if matches!(status.code(), Some(0..=2)) => ExitCode::from(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(2),
+        ),
+        Ok(status) => failed(format!(
+            "the tool built with the compiled entities did not run the command ({status}; \
+             see cargo's output above)"
+        )),
+        Err(err) => failed(format!(
+            "could not run cargo for the compiled entities: {err}"
+        )),
     }
 }
 
@@ -189,12 +240,24 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
             }
         };
     }
+    let format = cli.format;
+    if format == Format::Json && !cli.command.reports() {
+        return Err(crate::error::Error::InvalidArgument {
+            flag: "--format",
+            value: "json".into(),
+            reason: format!(
+                "`{}` does not report; JSON is for generate, check, diff, lint, preflight, \
+                 verify and drift",
+                cli.command.name()
+            ),
+        });
+    }
     match cli.command {
-        Command::Generate(args) => commands::generate(ws, &entities!(), args),
-        Command::Check(renames) => commands::check(ws, &entities!(), renames),
-        Command::Diff { renames, format } => commands::diff(ws, &entities!(), renames, format),
+        Command::Generate(args) => commands::generate(ws, &entities!(), args, format),
+        Command::Check(renames) => commands::check(ws, &entities!(), renames, format),
+        Command::Diff { renames } => commands::diff(ws, &entities!(), renames, format),
         Command::Record { database_url } => commands::record(ws, database_url),
-        Command::Verify { database_url } => commands::verify(ws, database_url),
+        Command::Verify { database_url } => commands::verify(ws, database_url, format),
         Command::Sql {
             name,
             down,
@@ -211,13 +274,14 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
             write_migration,
             message,
             allow_destructive,
+            format,
         ),
         Command::Lint {
             name,
             backend,
             rules,
-        } => commands::lint(ws, name, backend, rules),
-        Command::Preflight { database_url } => commands::preflight(ws, database_url),
+        } => commands::lint(ws, name, backend, rules, format),
+        Command::Preflight { database_url } => commands::preflight(ws, database_url, format),
         Command::Merge => commands::merge(ws),
         Command::Squash { count, message } => commands::squash(ws, count, message),
         Command::Rehash => commands::rehash(ws),

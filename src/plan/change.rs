@@ -240,7 +240,8 @@ pub(super) fn plan_change(
 
 /// A new column: a NOT NULL one without a default is added nullable, filled in batches by
 /// its `--backfill` expression (kept in step by a trigger when it shadows a column being
-/// converted), then made NOT NULL; without an expression it is refused.
+/// converted), then made NOT NULL; without an expression it is refused, except in `down`,
+/// which re-adds a column as it was.
 fn add_column(
     summary: String,
     table: &str,

@@ -183,10 +183,16 @@ fn build_runner(scenarios: &[Scenario]) -> Prepared {
             std::fs::read(&f).unwrap().hash(&mut hasher);
         }
     }
-    // The runner also compiles tidemark-runtime: a change there needs a new build.
+    // The runner also compiles tidemark-runtime: a change there needs a new build; and so
+    // does another clippy, whose lints the build applies.
     for f in files_under(&workspace_root().join("runtime/src")) {
         std::fs::read(&f).unwrap().hash(&mut hasher);
     }
+    let clippy = Command::new(clippy_driver())
+        .arg("-vV")
+        .output()
+        .expect("clippy-driver runs");
+    clippy.stdout.hash(&mut hasher);
     let key = format!("{:016x}", hasher.finish());
     // Runners and scenarios of earlier builds are of no more use: each holds a binary.
     for entry in std::fs::read_dir(&base).unwrap().flatten() {

@@ -89,7 +89,9 @@ fn generate_then_check_then_no_changes() {
     assert_eq!(migration_files(ws).len(), 1, "nothing written");
 
     let diff = tidemark(ws, &["diff", "--format", "json"]);
-    assert_eq!(stdout(&diff).trim(), "[]");
+    let diff_json: serde_json::Value = serde_json::from_str(&stdout(&diff)).unwrap();
+    assert_eq!(diff_json["changes"], serde_json::json!([]));
+    assert_eq!(diff_json["exit"], 0);
     assert_eq!(diff.status.code(), Some(0), "in sync");
 }
 
@@ -117,8 +119,17 @@ fn diff_lists_pending_changes_as_json() {
     let out = tidemark(dir.path(), &["diff", "--format", "json"]);
     // The contract of every reporting command: 1 when it found something.
     assert_eq!(out.status.code(), Some(1));
-    let changes: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let kinds: Vec<&str> = changes
+    let object: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (object["format"].as_u64(), object["command"].as_str()),
+        (Some(1), Some("diff"))
+    );
+    assert_eq!(object["exit"], 1);
+    assert_eq!(
+        object["summary"].as_array().unwrap().len(),
+        object["changes"].as_array().unwrap().len()
+    );
+    let kinds: Vec<&str> = object["changes"]
         .as_array()
         .unwrap()
         .iter()
@@ -483,4 +494,129 @@ fn a_conversion_needs_its_inverse_and_a_type_change() {
         stderr(&out)
     );
     assert!(migration_files(dir.path()).is_empty());
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}{}", stdout(out), stderr(out)))
+}
+
+/// Every reporting command says what it found as one JSON object with the same envelope and
+/// the same exit code as its text; an error is JSON too, and a command that does not report
+/// refuses the flag.
+#[test]
+fn reporting_commands_speak_json() {
+    let dir = empty_workspace();
+    let ws = dir.path();
+
+    let check = tidemark(ws, &["check", "--format", "json"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let object = json(&check);
+    assert_eq!(object["command"], "check");
+    assert_eq!(
+        (object["exit"].as_u64(), object["in_sync"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert!(
+        object["summary"][0].as_str().unwrap().starts_with("Create"),
+        "{object}"
+    );
+
+    let dry = tidemark(
+        ws,
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "initial",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    let object = json(&dry);
+    assert_eq!(object["written"], false);
+    assert!(
+        object["source"]
+            .as_str()
+            .unwrap()
+            .contains("impl MigrationTrait")
+    );
+    assert!(migration_files(ws).is_empty(), "a dry run writes nothing");
+
+    let generate = tidemark(
+        ws,
+        &[
+            "--format",
+            "json",
+            "generate",
+            "--autogenerate",
+            "-m",
+            "initial",
+        ],
+    );
+    assert_eq!(generate.status.code(), Some(0), "{}", stderr(&generate));
+    let object = json(&generate);
+    let file = object["file"].as_str().unwrap();
+    assert!(
+        file.starts_with("migration/src/m") && file.ends_with("_initial.rs"),
+        "{file}"
+    );
+    assert!(ws.join(file).exists());
+    assert_eq!(object["source"], serde_json::Value::Null);
+    assert!(!object["changes"].as_array().unwrap().is_empty());
+
+    let again = json(&tidemark(
+        ws,
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "again",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (again["no_changes"].as_bool(), again["written"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    let check = tidemark(ws, &["check", "--format", "json"]);
+    assert_eq!(check.status.code(), Some(0));
+    assert_eq!(json(&check)["in_sync"], true);
+
+    let rules = json(&tidemark(ws, &["lint", "--rules", "--format", "json"]));
+    let ids: Vec<&str> = rules["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"missing-lock-timeout"), "{ids:?}");
+
+    // An error keeps its exit code and says what stopped the command, on stdout as JSON too.
+    std::fs::write(ws.join("migration/schema_snapshot.json"), "{ not json").unwrap();
+    let broken = tidemark(ws, &["check", "--format", "json"]);
+    assert_eq!(broken.status.code(), Some(2));
+    let object = json(&broken);
+    assert_eq!(
+        (object["command"].as_str(), object["exit"].as_u64()),
+        (Some("check"), Some(2))
+    );
+    assert!(
+        object["error"]
+            .as_str()
+            .unwrap()
+            .contains("schema_snapshot.json"),
+        "{object}"
+    );
+
+    let refused = tidemark(ws, &["rehash", "--format", "json"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("`rehash` does not report"),
+        "{}",
+        stderr(&refused)
+    );
 }
