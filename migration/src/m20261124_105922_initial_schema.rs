@@ -18,7 +18,8 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// In one transaction on every backend, recorded in the same one.
+    /// In one transaction with its history record, where DDL is transactional
+    /// (PostgreSQL, SQLite; MySQL/MariaDB commit each statement).
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }

@@ -16,9 +16,10 @@ use std::borrow::Borrow;
 /// use sea_orm_migration::prelude::*;
 /// use tidemark_runtime::Change;
 ///
+/// let subtitle = Index::create().name("idx_post_subtitle").table("post").col("subtitle");
 /// let changes = [
 ///     Change::add_column("post", ColumnDef::new("subtitle").string().null()),
-/// Change::create_index(Index::create().name("idx_post_subtitle").table("post").col("subtitle")),
+///     Change::create_index(subtitle),
 /// ];
 /// assert_eq!(changes.len(), 2);
 /// ```

@@ -84,6 +84,10 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     let code = runtime.block_on(async {
         let db = match connect(options).await {
             Ok(db) => db,
+            Err(_) if missing_driver(&url).is_some() => {
+                eprintln!("error: {}", missing_driver(&url).unwrap_or_default());
+                return 2;
+            }
             Err(err) if crate::message::is_bad_url(&err) => {
                 eprintln!(
                     "error: the database URL {} is not valid: {}\n  DATABASE_URL comes from the \
@@ -602,6 +606,29 @@ pub fn report_partial_failure(applied: &[String], failed: &str, direction: Direc
     text
 }
 
+/// The URL names a backend whose driver this migrator was built without: what to do about it.
+fn missing_driver(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let (backend, feature, compiled) = if lower.starts_with("sqlite:") {
+        ("SQLite", "sqlite", cfg!(feature = "sqlite"))
+    } else if lower.starts_with("postgres") {
+        ("PostgreSQL", "postgres", cfg!(feature = "postgres"))
+    } else if lower.starts_with("mysql") || lower.starts_with("mariadb") {
+        ("MySQL/MariaDB", "mysql", cfg!(feature = "mysql"))
+    } else {
+        return None;
+    };
+    (!compiled).then(|| {
+        format!(
+            "this migrator was built without tidemark-runtime's `{feature}` feature, so it \
+             cannot open the {backend} database {}: give DATABASE_URL (environment, `.env` or \
+             `--database-url`) of a backend it was built for, or turn the feature on in \
+             migration/Cargo.toml",
+            redact_url(url)
+        )
+    })
+}
+
 /// Built without TLS, a server connection goes out in the clear (PostgreSQL's default
 /// `sslmode=prefer` falls back silently): the note that says so, unless the URL asks for no
 /// TLS itself.
@@ -624,7 +651,30 @@ fn unencrypted(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tls_tests {
-    use super::unencrypted;
+    use super::{missing_driver, unencrypted};
+
+    #[test]
+    fn a_backend_built_out_is_named_with_its_feature() {
+        for (url, feature, compiled) in [
+            (
+                "sqlite://app.db?mode=rwc",
+                "`sqlite`",
+                cfg!(feature = "sqlite"),
+            ),
+            (
+                "postgres://127.0.0.1/app",
+                "`postgres`",
+                cfg!(feature = "postgres"),
+            ),
+            ("mysql://127.0.0.1/app", "`mysql`", cfg!(feature = "mysql")),
+        ] {
+            match missing_driver(url) {
+                Some(note) => assert!(!compiled && note.contains(feature), "{note}"),
+                None => assert!(compiled, "{url}"),
+            }
+        }
+        assert!(missing_driver("redis://x").is_none());
+    }
 
     #[test]
     fn a_server_url_without_tls_is_told() {

@@ -46,9 +46,10 @@
 //! The migration crate's `main` hands its `Migrator` to [`run_cli`] (`up`, `down -n N`,
 //! `status`, ...), or a service applies pending migrations at start with [`migrate`].
 //!
-//! It depends on `sea-orm-migration` only, so the migration crate never pulls in the
-//! generator's build-time dependencies. Each database driver is a feature (`postgres`,
-//! `mysql`, `sqlite`, all on by default): an application on one backend turns the others off.
+//! The migration crate never pulls in the generator's build-time dependencies (syn, quote,
+//! prettyplease). Each database driver is a feature (`postgres`, `mysql`, `sqlite`, all on by
+//! default), and so is TLS to a server (`rustls` by default, or `native-tls`): an application
+//! on one backend turns the others off.
 
 #![warn(missing_docs)]
 

@@ -19,7 +19,11 @@ use sea_orm_migration::sea_orm::{
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// Runs a migration's changes; see the module documentation.
+/// Runs a migration's changes, each in the form its backend needs on a live table: concurrent
+/// index builds and `NOT VALID` keys validated apart on PostgreSQL, online `ALTER TABLE` on
+/// MySQL/MariaDB, rebuilds on SQLite, batched backfills; a plain form on a table the same run
+/// creates; every other change under a short lock timeout with retries ([`LockPolicy`]),
+/// skipped when a failed run already made it.
 ///
 /// ```no_run
 /// # use sea_orm_migration::prelude::*;

@@ -115,7 +115,8 @@ pub fn render_migration(
         }
     } else {
         quote! {
-            /// In one transaction on every backend, recorded in the same one.
+            /// In one transaction with its history record, where DDL is transactional
+            /// (PostgreSQL, SQLite; MySQL/MariaDB commit each statement).
             fn use_transaction(&self) -> Option<bool> {
                 Some(true)
             }
