@@ -16,7 +16,7 @@ use std::borrow::Borrow;
 /// use sea_orm_migration::prelude::*;
 /// use tidemark_runtime::Change;
 ///
-/// let subtitle = Index::create().name("idx_post_subtitle").table("post").col("subtitle");
+/// let subtitle = Index::create().name("idx_post_subtitle").table("post").col("subtitle").to_owned();
 /// let changes = [
 ///     Change::add_column("post", ColumnDef::new("subtitle").string().null()),
 ///     Change::create_index(subtitle),
