@@ -221,13 +221,7 @@ fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
             words[0], "cargo",
             "README commands are cargo commands: {words:?}"
         );
-        let out = Command::new(env!("CARGO"))
-            .args(&words[1..])
-            .current_dir(ws)
-            .env("CARGO_TARGET_DIR", project_target())
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap();
+        let out = user_cargo(ws).args(&words[1..]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
@@ -310,17 +304,37 @@ fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
         stdout.contains("contact") && stdout.contains("body"),
         "{stdout}\n{stderr}"
     );
+
+    // Through the fallback, `--format json` is the child's one object, not two.
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check", "--format", "json"], 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("not one JSON object ({err}):\n{stdout}\n{stderr}"));
+    assert_eq!(report["command"], "check", "{report}");
+    assert_eq!(report["exit"], 1, "{report}");
+    assert!(stdout.contains("contact"), "{stdout}");
+
+    // Back to what the reader reads: the plain run builds nothing below the tool, although the
+    // fallback built the tool with the entity crate in.
+    std::fs::write(&user, text).unwrap();
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
+    assert!(!stderr.contains("reading the compiled"), "{stderr}");
+    assert!(
+        stdout.contains("body") && !stdout.contains("contact"),
+        "{stdout}"
+    );
+    let rebuilt: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("Compiling") && !line.contains(" tool "))
+        .collect();
+    assert!(
+        rebuilt.is_empty(),
+        "the plain run after the fallback rebuilt {rebuilt:?}:\n{stderr}"
+    );
 }
 
 /// Runs cargo in the workspace, expecting `code`; its stdout and stderr.
 fn cargo(ws: &Path, args: &[&str], code: i32) -> (String, String) {
-    let out = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(ws)
-        .env("CARGO_TARGET_DIR", project_target())
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let out = user_cargo(ws).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
@@ -330,4 +344,32 @@ fn cargo(ws: &Path, args: &[&str], code: i32) -> (String, String) {
         args.join(" ")
     );
     (stdout, stderr)
+}
+
+/// cargo as a user's shell runs it in `ws`: without the variables cargo set for this test
+/// process (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...). Build scripts that watch them
+/// (ring's) would otherwise see them come and go between this cargo and the one the compiled
+/// fallback starts, and rebuild every crate above them, which no user's shell would.
+fn user_cargo(ws: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", project_target())
+        .env_remove("DATABASE_URL");
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_BIN_NAME",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }

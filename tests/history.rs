@@ -144,6 +144,14 @@ async fn an_edited_or_reordered_history_stops_up_until_accepted() {
                 )),
             "{backend:?}: {shown}"
         );
+        let report = status_json(&after, &url, 0);
+        assert_eq!(state_of(&report, STEP_1), ("applied", true), "{report}");
+        assert_eq!(state_of(&report, STEP_0), ("applied", false), "{report}");
+        assert_eq!(state_of(&report, LATE), ("pending", false), "{report}");
+        assert_eq!(
+            (report["applied"].as_u64(), report["pending"].as_u64()),
+            (Some(2), Some(1))
+        );
 
         let accepted = fixture::run_migrator(
             &after,
@@ -248,6 +256,14 @@ async fn a_failed_migration_is_recorded_and_resolved() {
                 && shown.contains("no_such_table"),
             "{backend:?}: {shown}"
         );
+        let report = status_json(&binary, &url, 0);
+        assert_eq!(state_of(&report, module), ("failed", false), "{report}");
+        let failure = report["migrations"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["name"] == module))
+            .and_then(|m| m["failure"].as_str())
+            .unwrap_or_default();
+        assert!(failure.contains("no_such_table"), "{report}");
 
         // Repaired by hand back to before it: recorded as not applied, and failed no more.
         exec(&url, "DROP TABLE IF EXISTS halfway").await;
@@ -278,4 +294,48 @@ async fn a_failed_migration_is_recorded_and_resolved() {
         );
         db.drop().await;
     }
+}
+
+/// `status --format json` against `url`, expecting `code`: the one object it prints.
+fn status_json(binary: &std::path::Path, url: &str, code: i32) -> serde_json::Value {
+    let out = fixture::run_migrator(binary, url, &["status", "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("not one JSON object ({err}):\n{stdout}"));
+    assert_eq!(
+        (&report["format"], &report["command"]),
+        (&1.into(), &"status".into())
+    );
+    report
+}
+
+/// A migration's `state` and `edited` in a status report.
+fn state_of<'a>(report: &'a serde_json::Value, name: &str) -> (&'a str, bool) {
+    let entry = report["migrations"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == name))
+        .unwrap_or_else(|| panic!("`{name}` is not in {report}"));
+    (
+        entry["state"].as_str().unwrap_or_default(),
+        entry["edited"].as_bool().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn status_json_on_an_unreachable_database_is_an_error_object() {
+    let (_scratch, ws) = fixture::workspace(&[entities![v1::item::Entity]]);
+    let binary = tidemark::migrator::build_migrator(&ws).unwrap();
+    let report = status_json(&binary, "postgres://postgres@127.0.0.1:1/nowhere", 2);
+    assert_eq!(report["exit"], 2, "{report}");
+    let error = report["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("cannot reach the database at postgres://postgres@127.0.0.1:1/nowhere"),
+        "{report}"
+    );
 }

@@ -68,7 +68,20 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
     }
     dotenvy::dotenv().ok();
     let mut cli = Cli::parse();
-    setup_tracing(cli.verbose);
+    let json = matches!(
+        cli.command,
+        Some(Command::Status {
+            format: Format::Json
+        })
+    );
+    setup_tracing(cli.verbose, json);
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        if json {
+            println!("{}", status_error_json(&message));
+        }
+        2
+    };
     let url = cli
         .database_url
         .clone()
@@ -85,30 +98,27 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
         let db = match connect(options).await {
             Ok(db) => db,
             Err(_) if missing_driver(&url).is_some() => {
-                eprintln!("error: {}", missing_driver(&url).unwrap_or_default());
-                return 2;
+                return fail(missing_driver(&url).unwrap_or_default());
             }
             Err(err) if crate::message::is_bad_url(&err) => {
-                eprintln!(
-                    "error: the database URL {} is not valid: {}\n  DATABASE_URL comes from the \
+                return fail(format!(
+                    "the database URL {} is not valid: {}\n  DATABASE_URL comes from the \
                      environment, `.env` or `--database-url`; its form is \
                      postgres://user:password@host:5432/db, mysql://user:password@host:3306/db or \
                      sqlite://path/to/file.sqlite?mode=rwc. See docs/troubleshooting.md#cannot-connect",
                     redact_url(&url),
                     scrub(&describe(&err), &url),
-                );
-                return 2;
+                ));
             }
             Err(err) => {
-                eprintln!(
-                    "error: cannot reach the database at {}: {}\n  DATABASE_URL comes from the \
+                return fail(format!(
+                    "cannot reach the database at {}: {}\n  DATABASE_URL comes from the \
                      environment, `.env` or `--database-url`; the wait is bounded by \
                      TIDEMARK_CONNECT_TIMEOUT_S ({} s). See docs/troubleshooting.md#cannot-connect",
                     redact_url(&url),
                     scrub(&describe(&err), &url),
                     timeout.as_secs()
-                );
-                return 2;
+                ));
             }
         };
         let command = cli.command.take().unwrap_or(Command::Up {
@@ -116,11 +126,11 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
             accept_edited: Vec::new(),
         });
         let direction = match command {
-            Command::Up { .. } | Command::Status | Command::Resolve { .. } => Direction::Up,
+            Command::Up { .. } | Command::Status { .. } | Command::Resolve { .. } => Direction::Up,
             Command::Down { .. } | Command::Reset => Direction::Down,
             Command::Fresh | Command::Refresh => Direction::Both,
         };
-        let lock = if matches!(command, Command::Status) {
+        let lock = if matches!(command, Command::Status { .. }) {
             None
         } else {
             match MigratorLock::acquire(&db, &url, migrator_lock::wait_limit()).await {
@@ -136,7 +146,12 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 let done = match &command {
                     Command::Up { num, .. } => M::up(&db, *num).await,
                     Command::Down { num } => M::down(&db, Some(*num)).await,
-                    Command::Status => M::status(&db).await,
+                    Command::Status {
+                        format: Format::Json,
+                    } => print_status_json::<M>(&db, &current).await,
+                    Command::Status {
+                        format: Format::Text,
+                    } => M::status(&db).await,
                     Command::Fresh => M::fresh(&db).await,
                     Command::Refresh => M::refresh(&db).await,
                     Command::Reset => M::reset(&db).await,
@@ -192,6 +207,7 @@ pub fn run_cli<M: MigratorTrait + Send + Sync>(_migrator: M) {
                 );
                 2
             }
+            Err(HistoryOr::Db(err, _)) if json => fail(scrub(&describe(&err), &url)),
             Err(HistoryOr::Db(err, report)) => {
                 eprintln!("error: {}", scrub(&describe(&err), &url));
                 if let Some(report) = report {
@@ -247,7 +263,7 @@ async fn guard_history<M: MigratorTrait>(
                 );
             }
         }
-        Command::Status => {
+        Command::Status { .. } => {
             for problem in crate::history::edited(db, &current)
                 .await
                 .map_err(|e| HistoryOr::Db(e, None))?
@@ -281,7 +297,7 @@ async fn settle_history(
     current: &[crate::history::Current],
     schema: Option<&str>,
 ) {
-    if matches!(command, Command::Status) {
+    if matches!(command, Command::Status { .. }) {
         return;
     }
     if db.get_database_backend() == DbBackend::Postgres {
@@ -339,7 +355,11 @@ enum Command {
         num: u32,
     },
     /// Show which migrations are applied and which are pending (and which failed).
-    Status,
+    Status {
+        /// `json`: one object on standard output, for CI bots (the generator's docs/json.md).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Record a manual repair of a migration that failed part-way (or any migration): the
     /// database is now as after it (`--applied`) or as before it (`--rolled-back`).
     Resolve {
@@ -362,6 +382,84 @@ enum Command {
     Refresh,
     /// Roll back every applied migration.
     Reset,
+}
+
+/// How `status` prints.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// `status --format json`: every registered migration with its state, as docs/json.md says.
+async fn print_status_json<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    current: &[crate::history::Current],
+) -> Result<(), DbErr> {
+    let failed = crate::history::failed(db).await?;
+    let edited: Vec<String> = crate::history::edited(db, current)
+        .await?
+        .into_iter()
+        .filter_map(|problem| match problem {
+            crate::history::Problem::Edited { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    let listed: Vec<(String, bool)> = M::get_migration_with_status(db)
+        .await?
+        .iter()
+        .map(|m| {
+            let applied = matches!(m.status(), sea_orm_migration::MigrationStatus::Applied);
+            (m.name().to_owned(), applied)
+        })
+        .collect();
+    println!("{}", status_json(&listed, &failed, &edited));
+    Ok(())
+}
+
+fn status_json(
+    migrations: &[(String, bool)],
+    failed: &std::collections::BTreeMap<String, String>,
+    edited: &[String],
+) -> String {
+    let entries: Vec<serde_json::Value> = migrations
+        .iter()
+        .map(|(name, applied)| {
+            let mut entry = serde_json::json!({
+                "name": name,
+                "state": match (applied, failed.contains_key(name)) {
+                    (true, _) => "applied",
+                    (false, true) => "failed",
+                    (false, false) => "pending",
+                },
+                "edited": edited.contains(name),
+            });
+            if let (false, Some(detail)) = (applied, failed.get(name)) {
+                entry["failure"] = detail.lines().next().unwrap_or_default().into();
+            }
+            entry
+        })
+        .collect();
+    let applied = migrations.iter().filter(|(_, applied)| *applied).count();
+    let object = serde_json::json!({
+        "format": 1,
+        "command": "status",
+        "exit": 0,
+        "migrations": entries,
+        "applied": applied,
+        "pending": migrations.len() - applied,
+    });
+    serde_json::to_string_pretty(&object).expect("a JSON value always serialises")
+}
+
+fn status_error_json(message: &str) -> String {
+    let object = serde_json::json!({
+        "format": 1,
+        "command": "status",
+        "exit": 2,
+        "error": message,
+    });
+    serde_json::to_string_pretty(&object).expect("a JSON value always serialises")
 }
 
 /// The migrator's connection settings: one session for everything, kept open for as long as
@@ -433,7 +531,7 @@ fn connect_timeout() -> Duration {
 }
 
 /// sea-orm-migration reports progress through `tracing`: show it as its own CLI does.
-fn setup_tracing(verbose: bool) {
+fn setup_tracing(verbose: bool, to_stderr: bool) {
     use tracing_subscriber::prelude::*;
     let filter = if verbose {
         "debug"
@@ -442,6 +540,13 @@ fn setup_tracing(verbose: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(filter).expect("a valid filter");
     let layer = tracing_subscriber::fmt::layer()
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            if to_stderr {
+                Box::new(std::io::stderr())
+            } else {
+                Box::new(std::io::stdout())
+            }
+        })
         .with_target(verbose)
         .with_level(verbose);
     let layer = if verbose {
