@@ -216,7 +216,7 @@ fn touched(change: &Change) -> Vec<Touched> {
 /// `schema` with `changes` (which name tables and columns as after their renames) made to it.
 /// `target` is the schema the changes were computed towards, where a new column's position
 /// is read. Phased changes (shadow columns, views) are not rebased: `Err` names them.
-fn apply(
+pub(crate) fn apply(
     schema: &mut Schema,
     changes: &[Change],
     target: &Schema,

@@ -158,6 +158,15 @@ pub enum Error {
     Merge(#[from] crate::chain::MergeError),
 
     #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+
+    #[error(
+        "`{command}` reads the entities through the workspace's tool crate, and this tidemark \
+         has none: run `tidemark init` in the workspace once, then `cargo run -- {command}`"
+    )]
+    NoToolCrate { command: &'static str },
+
+    #[error(transparent)]
     Squash(#[from] crate::squash::SquashError),
 
     #[error(transparent)]

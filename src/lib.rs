@@ -21,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod generate;
 pub mod history;
+pub mod init;
 pub mod integrity;
 pub mod introspect;
 pub mod lint;

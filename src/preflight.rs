@@ -165,7 +165,7 @@ pub async fn preflight(ws: &Workspace, url: &str) -> Result<Preflight> {
     })
 }
 
-async fn applied_migrations(
+pub(crate) async fn applied_migrations(
     db: &sea_orm::DatabaseConnection,
     backend: Backend,
 ) -> Result<Vec<String>> {

@@ -378,3 +378,26 @@ pub async fn drift(ws: &Workspace, url: &str) -> Result<Drift> {
         differences,
     })
 }
+
+/// What every registered migration makes: applied with the workspace's migrator on a scratch
+/// database (SQLite, or one made on `server_url`'s server), then read back.
+pub async fn migrated_schema(
+    ws: &Workspace,
+    server_url: Option<&str>,
+) -> Result<(Schema, Backend)> {
+    let binary = build_migrator(ws)?;
+    let scratch = Scratch::create(server_url).await?;
+    let read = async {
+        migrate(&binary, &scratch.url, &["up"])?;
+        let db = connect(&scratch.url).await?;
+        let live = introspect::introspect(&db).await;
+        db.close().await.ok();
+        Ok((
+            live?,
+            Backend::from_url(&scratch.url).unwrap_or(Backend::Sqlite),
+        ))
+    }
+    .await;
+    scratch.drop().await;
+    read
+}

@@ -91,14 +91,14 @@ impl Workspace {
 }
 
 /// The `[package] name` of the crate in `dir`, if it has a readable manifest.
-fn package_name(dir: &Path) -> Option<String> {
+pub(crate) fn package_name(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
     let doc: toml_edit::DocumentMut = text.parse().ok()?;
     doc.get("package")?.get("name")?.as_str().map(str::to_owned)
 }
 
 /// The crate root a manifest names (`[lib] path`), else `src/lib.rs`.
-fn lib_rs_of(dir: &Path) -> PathBuf {
+pub(crate) fn lib_rs_of(dir: &Path) -> PathBuf {
     let declared = std::fs::read_to_string(dir.join("Cargo.toml"))
         .ok()
         .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
@@ -107,7 +107,7 @@ fn lib_rs_of(dir: &Path) -> PathBuf {
 }
 
 /// A `members` entry: a folder, or `folder/*` for every folder in it.
-fn expand_member(root: &Path, member: &str) -> Vec<PathBuf> {
+pub(crate) fn expand_member(root: &Path, member: &str) -> Vec<PathBuf> {
     match member.strip_suffix("/*") {
         Some(parent) => std::fs::read_dir(root.join(parent))
             .map(|entries| {

@@ -42,6 +42,26 @@ pub(super) enum Command {
     /// Record the entities as the schema the already registered migrations produce, for a
     /// workspace that adopts tidemark with migrations written before it.
     Baseline,
+    /// Adopt tidemark in this SeaORM workspace (an entity crate and sea-orm-cli's `migration`
+    /// crate): write the tool crate, wire the migrator to tidemark's runtime, and record what
+    /// the existing migrations make (applied on a scratch database) as the baseline.
+    Init {
+        /// The entity crate's package name, when several crates define entities.
+        #[arg(long)]
+        entity_crate: Option<String>,
+        /// Read the baseline from this database, which has applied every migration, instead
+        /// of applying them on a scratch database.
+        #[arg(long, value_name = "URL")]
+        from_database: Option<String>,
+        /// A PostgreSQL or MySQL server to apply the migrations on (a scratch database is
+        /// made there and dropped); a scratch SQLite file by default.
+        #[arg(long, value_name = "URL", conflicts_with = "from_database")]
+        scratch_url: Option<String>,
+        /// tidemark's source folder, for the path dependencies `init` writes (by default the
+        /// one this binary was built from).
+        #[arg(long, value_name = "DIR")]
+        tidemark_path: Option<PathBuf>,
+    },
     /// After a git merge of two branches that each generated migrations (finished or not):
     /// keep both, yours first, rebuild the snapshot as base + yours + theirs, and refuse when
     /// both changed the same object.
@@ -253,6 +273,7 @@ impl Command {
             Command::Check(_) => "check",
             Command::Diff { .. } => "diff",
             Command::Baseline => "baseline",
+            Command::Init { .. } => "init",
             Command::Merge => "merge",
             Command::Squash { .. } => "squash",
             Command::Rehash => "rehash",

@@ -505,6 +505,59 @@ pub(super) fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// `init`: what was written, where the baseline came from, and what to run next.
+pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result<ExitCode> {
+    let done = crate::init::init(ws, options)?;
+    let run = if done.default_member {
+        "cargo run --"
+    } else {
+        "cargo run -p tool --"
+    };
+    say!("Adopted tidemark in {}:", ws.display(&ws.root));
+    say!(
+        "  tool/                 the generator's crate; it reads the `{}` crate's source ({} \
+         entities: {})",
+        done.entity_crate,
+        done.entities.len(),
+        done.entities.join(", ")
+    );
+    say!(
+        "  Cargo.toml            `tool` is a workspace member{}",
+        if done.default_member {
+            " and the default one (`cargo run`)"
+        } else {
+            ""
+        }
+    );
+    say!("  migration/Cargo.toml  depends on tidemark-runtime");
+    say!("  migration/src/main.rs runs the migrator through tidemark_runtime::run_cli");
+    let Some(baseline) = done.baseline else {
+        say!("No migration is registered yet.");
+        say!("Next: {run} generate --autogenerate -m \"initial schema\"");
+        return Ok(ExitCode::SUCCESS);
+    };
+    say!(
+        "  {}  what the migrations make, read from {}, recorded after `{}`",
+        ws.display(&ws.snapshot()),
+        baseline.read_from,
+        baseline.migration
+    );
+    if baseline.pending.is_empty() {
+        say!("The entities match what the migrations make.");
+        say!("Next: {run} check (exit 0), then edit an entity and {run} generate --autogenerate -m MSG");
+    } else {
+        say!(
+            "The entities differ from what the migrations make ({} pending):",
+            baseline.pending.len()
+        );
+        for change in &baseline.pending {
+            say!("  {change}");
+        }
+        say!("Next: {run} generate --autogenerate -m \"match the entities\" (or fix the entities)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Asks on the terminal, like Django's makemigrations questioner.
 struct Terminal;
 

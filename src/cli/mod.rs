@@ -44,6 +44,20 @@ pub fn main(entity_crate: &str, entities: EntitySet) -> ExitCode {
     )
 }
 
+/// The CLI of tidemark's own binary, which has no entities: it runs `init`, and the commands
+/// that do not read entities; the others say to run `init` first.
+pub fn main_without_entities() -> ExitCode {
+    let cli = Cli::parse();
+    let json = json_command(&cli);
+    let command = cli.command.name();
+    finish(
+        json,
+        run(cli, &mut |_| {
+            Err(crate::error::Error::NoToolCrate { command })
+        }),
+    )
+}
+
 /// The command's name when it prints JSON, so that an error does too.
 fn json_command(cli: &Cli) -> Option<&'static str> {
     (cli.format == Format::Json && cli.command.reports()).then(|| cli.command.name())
@@ -286,6 +300,21 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
         Command::Squash { count, message } => commands::squash(ws, count, message),
         Command::Rehash => commands::rehash(ws),
         Command::Baseline => commands::baseline(ws, &entities!()),
+        Command::Init {
+            entity_crate,
+            from_database,
+            scratch_url,
+            tidemark_path,
+        } => commands::init(
+            ws,
+            &crate::init::InitOptions {
+                entity_crate,
+                from_database,
+                scratch_server: scratch_url,
+                tidemark_path: tidemark_path
+                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+            },
+        ),
     }
 }
 

@@ -14,7 +14,7 @@ pub use pending::{NoTerminal, Pending, Questioner, deferred_contract, pending};
 pub use phased::Phased;
 pub use reconcile::reconcile;
 pub(crate) use state::{State, load_state};
-pub use state::{baseline, check_history};
+pub use state::{baseline, check_history, record_baseline};
 
 use consent::{check_backfills, check_conversions, refuse_hazards, unconverted, waivers};
 use naming::module_name;

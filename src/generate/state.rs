@@ -94,6 +94,12 @@ pub fn check_history(ws: &Workspace, registered: &[String]) -> Result<()> {
 
 /// `baseline`: records the entities as the schema the registered migrations already produce.
 pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
+    record_baseline(ws, entities.extract()?.schema)
+}
+
+/// Records `schema` as what the registered migrations produce: the snapshot after the last
+/// one, and the integrity file. Refused when there is no migration or already a snapshot.
+pub fn record_baseline(ws: &Workspace, schema: crate::model::Schema) -> Result<String> {
     let lib_path = ws.lib_rs();
     let lib_source = std::fs::read_to_string(&lib_path).map_err(Error::io(&lib_path))?;
     let registered = registry::registered(&lib_source, &lib_path)?;
@@ -105,7 +111,7 @@ pub fn baseline(ws: &Workspace, entities: &EntitySet) -> Result<String> {
             path: ws.display(&ws.snapshot()).into(),
         });
     }
-    let snapshot = Snapshot::new(last.clone(), entities.extract()?.schema);
+    let snapshot = Snapshot::new(last.clone(), schema);
     let history = ws.history_snapshot(last);
     if let Some(dir) = history.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;

@@ -79,3 +79,40 @@ pub fn read_crate_with(lib_rs: &Path, crate_name: &str, read: ReadFile) -> Resul
         .collect();
     Ok(Reading::Entities(EntitySet::from_read(entities)))
 }
+
+/// The module paths (`entity::user`) of every module of the crate at `lib_rs` that derives
+/// `DeriveEntityModel`, read from the syntax alone: what the compiled fallback lists.
+pub fn entity_modules(lib_rs: &Path, crate_name: &str) -> Result<Vec<String>> {
+    let krate = modules::Crate::load(lib_rs, &|path| std::fs::read_to_string(path))?;
+    let crate_name = crate_name.replace('-', "_");
+    let derives_model = |item: &syn::Item| {
+        let syn::Item::Struct(item) = item else {
+            return false;
+        };
+        item.attrs.iter().any(|attr| {
+            attr.path().is_ident("derive")
+                && attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                    )
+                    .is_ok_and(|paths| {
+                        paths.iter().any(|p| {
+                            p.segments
+                                .last()
+                                .is_some_and(|s| s.ident == "DeriveEntityModel")
+                        })
+                    })
+        })
+    };
+    Ok(krate
+        .modules
+        .iter()
+        .filter(|module| module.items.iter().any(derives_model))
+        .map(|module| {
+            std::iter::once(crate_name.clone())
+                .chain(module.path.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("::")
+        })
+        .collect())
+}

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tidemark(workspace: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tidemark"))
+    Command::new(env!("CARGO_BIN_EXE_sample-tool"))
         .arg("--workspace")
         .arg(workspace)
         .args(args)
@@ -192,12 +192,12 @@ fn errors_exit_2_with_the_file_named() {
 
 #[test]
 fn help_texts() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+    let out = Command::new(env!("CARGO_BIN_EXE_sample-tool"))
         .args(["generate", "--help"])
         .output()
         .unwrap();
     insta::assert_snapshot!(stdout(&out));
-    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+    let out = Command::new(env!("CARGO_BIN_EXE_sample-tool"))
         .arg("--help")
         .output()
         .unwrap();
@@ -402,7 +402,7 @@ fn a_closed_stdout_is_an_error_not_a_panic() {
     // whatever the timing (`| head -1` closes it after the first line).
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+    let out = Command::new(env!("CARGO_BIN_EXE_sample-tool"))
         .arg("--workspace")
         .arg(dir.path())
         .arg("diff")

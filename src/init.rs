@@ -1,0 +1,482 @@
+//! `tidemark init`: adopts tidemark in a SeaORM workspace as `sea-orm-cli` lays it out (an
+//! entity crate and a `migration` crate): writes the tool crate, wires the migration crate to
+//! the runtime, and records what the existing migrations make as the baseline.
+//!
+//! Every file it changes is kept as it was until the end; when any step fails, they are put
+//! back and what it created is removed, so a refused or failed `init` leaves the workspace
+//! exactly as it found it.
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::model::Schema;
+use crate::workspace::Workspace;
+use std::path::{Path, PathBuf};
+
+/// What `init` is told.
+#[derive(Clone, Debug, Default)]
+pub struct InitOptions {
+    /// The entity crate's package name, when the workspace has several that define entities.
+    pub entity_crate: Option<String>,
+    /// Read the baseline from this live database (which must have applied every registered
+    /// migration) instead of applying the migrations on a scratch database.
+    pub from_database: Option<String>,
+    /// A PostgreSQL or MySQL server for the scratch database (SQLite by default).
+    pub scratch_server: Option<String>,
+    /// Where tidemark's source is, for the path dependencies it writes.
+    pub tidemark_path: PathBuf,
+}
+
+/// What `init` did.
+#[derive(Debug)]
+pub struct Initialized {
+    pub entity_crate: String,
+    pub entities: Vec<String>,
+    /// Whether `cargo run -- ...` now runs tidemark (the tool is the default member).
+    pub default_member: bool,
+    /// The baseline: `None` when the migration crate has no migrations yet.
+    pub baseline: Option<Baseline>,
+}
+
+/// The schema recorded as what the existing migrations make.
+#[derive(Debug)]
+pub struct Baseline {
+    /// The migration it is recorded after.
+    pub migration: String,
+    /// Where it was read: a scratch database's backend, or the live database.
+    pub read_from: String,
+    /// How the entities differ from it: what the next `generate --autogenerate` writes.
+    pub pending: Vec<String>,
+}
+
+/// Why `init` stopped; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{path} has no [workspace] table; run `init` at the root of a Cargo workspace")]
+    NotAWorkspace { path: PathBuf },
+
+    #[error(
+        "{path} is missing; `init` expects the migration crate that `sea-orm-cli migrate init` \
+         makes, in `migration/`"
+    )]
+    NoMigrationCrate { path: PathBuf },
+
+    #[error("{path} already exists; this workspace has a tool crate (run `cargo run -- check`)")]
+    AlreadyInitialized { path: PathBuf },
+
+    #[error("no crate of this workspace derives `DeriveEntityModel` (looked in {looked})")]
+    NoEntities { looked: String },
+
+    #[error(
+        "several crates define entities ({found}); name the one tidemark reads with \
+         --entity-crate"
+    )]
+    SeveralEntityCrates { found: String },
+
+    #[error("--entity-crate {name}: no crate of that name in this workspace defines entities")]
+    UnknownEntityCrate { name: String },
+
+    #[error(
+        "{path} does not call sea-orm-migration's `cli::run_cli(...)`, so `init` cannot tell \
+         what to keep; make it `fn main() {{ tidemark_runtime::run_cli(migration::Migrator); \
+         }}` and run `init` again"
+    )]
+    UnknownMigratorMain { path: PathBuf },
+
+    #[error(
+        "the database has applied {applied} of the {registered} registered migrations; apply \
+         them all first (`cargo run -p migration -- up`), so that it shows what they make"
+    )]
+    NotFullyMigrated { applied: usize, registered: usize },
+
+    #[error(
+        "{what}: the entity source needs the compiler ({reason}); `init` cannot compare the \
+         migrations with the entities. Run `init` without migrations to compare, or run \
+         `cargo run -- baseline` afterwards"
+    )]
+    EntitiesNeedCompiler { what: String, reason: String },
+}
+
+/// A file as it was before `init`, to put back when a later step fails.
+struct Kept {
+    path: PathBuf,
+    text: Option<Vec<u8>>,
+}
+
+/// Runs `init` in `ws`.
+pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
+    let root_manifest = ws.root.join("Cargo.toml");
+    let root_text = std::fs::read_to_string(&root_manifest).map_err(Error::io(&root_manifest))?;
+    let mut root_doc = parse_toml(&root_text, &root_manifest)?;
+    if root_doc.get("workspace").is_none() {
+        return Err(InitError::NotAWorkspace {
+            path: ws.display(&root_manifest).into(),
+        }
+        .into());
+    }
+    let migration_manifest = ws.migration_dir().join("Cargo.toml");
+    let migration_main = ws.migration_src().join("main.rs");
+    for path in [&migration_manifest, &ws.lib_rs(), &migration_main] {
+        if !path.exists() {
+            return Err(InitError::NoMigrationCrate {
+                path: ws.display(path).into(),
+            }
+            .into());
+        }
+    }
+    let tool_dir = ws.root.join("tool");
+    if tool_dir.exists() {
+        return Err(InitError::AlreadyInitialized {
+            path: ws.display(&tool_dir).into(),
+        }
+        .into());
+    }
+    let (entity_crate, entity_dir, entities) = find_entity_crate(ws, &root_doc, options)?;
+    let main_text = std::fs::read_to_string(&migration_main).map_err(Error::io(&migration_main))?;
+    let new_main = wired_main(&main_text).ok_or_else(|| InitError::UnknownMigratorMain {
+        path: ws.display(&migration_main).into(),
+    })?;
+    let migration_text =
+        std::fs::read_to_string(&migration_manifest).map_err(Error::io(&migration_manifest))?;
+    let mut migration_doc = parse_toml(&migration_text, &migration_manifest)?;
+    let runtime = options.tidemark_path.join("runtime");
+    let deps = migration_doc["dependencies"].or_insert(toml_edit::table());
+    if deps.get("tidemark-runtime").is_none() {
+        deps["tidemark-runtime"] = path_dependency(&runtime);
+    }
+    if deps.get("async-trait").is_none() {
+        deps["async-trait"] = toml_edit::value("0.1");
+    }
+    let workspace = root_doc["workspace"].or_insert(toml_edit::table());
+    let members = workspace["members"].or_insert(toml_edit::value(toml_edit::Array::new()));
+    if let Some(members) = members.as_array_mut() {
+        members.push("tool");
+    }
+    let virtual_root = root_doc.get("package").is_none();
+    let default_member = virtual_root && root_doc["workspace"].get("default-members").is_none();
+    if default_member {
+        let mut defaults = toml_edit::Array::new();
+        defaults.push("tool");
+        root_doc["workspace"]["default-members"] = toml_edit::value(defaults);
+    }
+
+    let kept: Vec<Kept> = [
+        root_manifest.clone(),
+        migration_manifest.clone(),
+        migration_main.clone(),
+        ws.root.join("Cargo.lock"),
+    ]
+    .into_iter()
+    .map(|path| Kept {
+        text: std::fs::read(&path).ok(),
+        path,
+    })
+    .collect();
+    let done = (|| {
+        write(&root_manifest, &root_doc.to_string())?;
+        write(&migration_manifest, &migration_doc.to_string())?;
+        write(&migration_main, &new_main)?;
+        write_tool_crate(&tool_dir, &entity_crate, &entity_dir, &entities, options)?;
+        record_baseline(ws, &entity_crate, options)
+    })();
+    match done {
+        Ok(baseline) => Ok(Initialized {
+            entity_crate,
+            entities,
+            default_member,
+            baseline,
+        }),
+        Err(err) => {
+            for file in &kept {
+                match &file.text {
+                    Some(text) => std::fs::write(&file.path, text).ok(),
+                    None => std::fs::remove_file(&file.path).ok(),
+                };
+            }
+            std::fs::remove_dir_all(&tool_dir).ok();
+            Err(err)
+        }
+    }
+}
+
+fn parse_toml(text: &str, path: &Path) -> Result<toml_edit::DocumentMut> {
+    text.parse().map_err(|err| Error::EntitySource {
+        path: path.to_owned(),
+        line: 1,
+        reason: format!("not valid TOML: {err}"),
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    }
+    std::fs::write(path, text).map_err(Error::io(path))
+}
+
+fn path_dependency(path: &Path) -> toml_edit::Item {
+    let mut table = toml_edit::InlineTable::new();
+    table.insert("path", path.display().to_string().into());
+    toml_edit::value(table)
+}
+
+/// The workspace crate whose source derives `DeriveEntityModel`: its package name, folder
+/// and entity modules.
+fn find_entity_crate(
+    ws: &Workspace,
+    root_doc: &toml_edit::DocumentMut,
+    options: &InitOptions,
+) -> Result<(String, PathBuf, Vec<String>)> {
+    let members: Vec<String> = root_doc["workspace"]
+        .get("members")
+        .and_then(|m| m.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = members
+        .iter()
+        .flat_map(|member| crate::workspace::expand_member(&ws.root, member))
+        .filter(|dir| *dir != ws.migration_dir())
+        .collect();
+    if root_doc.get("package").is_some() {
+        dirs.insert(0, ws.root.join("."));
+    }
+    dirs.dedup();
+    let mut found = Vec::new();
+    let mut looked = Vec::new();
+    for dir in dirs {
+        let Some(name) = crate::workspace::package_name(&dir) else {
+            continue;
+        };
+        looked.push(name.clone());
+        let lib_rs = crate::workspace::lib_rs_of(&dir);
+        if !lib_rs.exists() {
+            continue;
+        }
+        let modules = crate::source::entity_modules(&lib_rs, &name)?;
+        if !modules.is_empty() {
+            let relative = dir.strip_prefix(&ws.root).unwrap_or(&dir).to_owned();
+            found.push((name, relative, modules));
+        }
+    }
+    if let Some(wanted) = &options.entity_crate {
+        return found
+            .into_iter()
+            .find(|(name, ..)| name == wanted)
+            .ok_or_else(|| {
+                InitError::UnknownEntityCrate {
+                    name: wanted.clone(),
+                }
+                .into()
+            });
+    }
+    match found.len() {
+        0 => Err(InitError::NoEntities {
+            looked: if looked.is_empty() {
+                "no member crates".into()
+            } else {
+                looked.join(", ")
+            },
+        }
+        .into()),
+        1 => Ok(found.remove(0)),
+        _ => Err(InitError::SeveralEntityCrates {
+            found: found
+                .iter()
+                .map(|(name, ..)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into()),
+    }
+}
+
+/// The migrator's `main.rs` running through the runtime, from sea-orm-cli's: the argument of
+/// its `run_cli(...)` call is kept. `None` when the file has no such call.
+fn wired_main(text: &str) -> Option<String> {
+    if text.contains("tidemark_runtime::run_cli(") {
+        return Some(text.to_owned());
+    }
+    let file = syn::parse_file(text).ok()?;
+    let main = file.items.iter().find_map(|item| match item {
+        syn::Item::Fn(f) if f.sig.ident == "main" => Some(f),
+        _ => None,
+    })?;
+    let mut finder = RunCli(None);
+    // `visit_mut` because syn is built with it already; nothing is changed.
+    syn::visit_mut::VisitMut::visit_item_fn_mut(&mut finder, &mut main.clone());
+    let migrator = finder.0?;
+    Some(format!(
+        "fn main() {{\n    tidemark_runtime::run_cli({migrator});\n}}\n"
+    ))
+}
+
+/// Finds the argument of a `run_cli(...)` call.
+struct RunCli(Option<String>);
+
+impl syn::visit_mut::VisitMut for RunCli {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if let syn::Expr::Path(path) = call.func.as_ref()
+            && path
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "run_cli")
+            && let [argument] = call.args.iter().collect::<Vec<_>>().as_slice()
+        {
+            let text = quote::ToTokens::to_token_stream(argument)
+                .to_string()
+                .replace(" :: ", "::");
+            self.0 = Some(text);
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+}
+
+fn write_tool_crate(
+    tool_dir: &Path,
+    entity_crate: &str,
+    entity_dir: &Path,
+    entities: &[String],
+    options: &InitOptions,
+) -> Result<()> {
+    let manifest = format!(
+        "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\ntidemark = {{ path = \"{}\" }}\n\
+         {entity_crate} = {{ path = \"{}\", optional = true }}\n\n\
+         [features]\n\
+         # Compiles the entities in, for what tidemark cannot read from their source.\n\
+         compiled = [\"dep:{entity_crate}\"]\n",
+        options.tidemark_path.display(),
+        Path::new("..").join(entity_dir).display(),
+    );
+    let rust_name = entity_crate.replace('-', "_");
+    let list: String = entities
+        .iter()
+        .map(|module| format!("        {module}::Entity,\n"))
+        .collect();
+    let main = format!(
+        "//! This workspace's tidemark (`cargo run -p tool -- --help`). The entities are read \
+         from\n//! the `{entity_crate}` crate's source; the list is the compiled fallback, for \
+         what the source\n//! reader cannot read. A new entity module is read without being \
+         listed here.\n\n\
+         tidemark::main!(\n    \"{entity_crate}\",\n    [\n{list}    ]\n);\n"
+    )
+    .replace(&format!("{entity_crate}::"), &format!("{rust_name}::"));
+    write(&tool_dir.join("Cargo.toml"), &manifest)?;
+    write(&tool_dir.join("src/main.rs"), &main)
+}
+
+/// The baseline: what the registered migrations make, recorded as the snapshot after the
+/// last one; `None` when there are none yet.
+fn record_baseline(
+    ws: &Workspace,
+    entity_crate: &str,
+    options: &InitOptions,
+) -> Result<Option<Baseline>> {
+    let lib_source = std::fs::read_to_string(ws.lib_rs()).map_err(Error::io(ws.lib_rs()))?;
+    let registered = crate::registry::registered(&lib_source, &ws.lib_rs())?;
+    if registered.is_empty() {
+        return Ok(None);
+    }
+    let lib_rs = ws.crate_lib_rs(entity_crate)?;
+    let entities = match crate::source::read_crate(&lib_rs, entity_crate)? {
+        crate::source::Reading::Entities(set) => set.extract()?.schema,
+        crate::source::Reading::Unresolved(at) => {
+            return Err(InitError::EntitiesNeedCompiler {
+                what: format!("{}:{}", ws.display(&at.path), at.line),
+                reason: at.reason,
+            }
+            .into());
+        }
+    };
+    let runtime = crate::cli::runtime()?;
+    let (live, backend, read_from) = match &options.from_database {
+        Some(url) => {
+            let (live, backend) = runtime.block_on(live_schema(url, registered.len()))?;
+            (live, backend, tidemark_runtime::__private::redact_url(url))
+        }
+        None => {
+            let (live, backend) = runtime.block_on(crate::verify::migrated_schema(
+                ws,
+                options.scratch_server.as_deref(),
+            ))?;
+            (
+                live,
+                backend,
+                format!("a scratch {} database", backend.name()),
+            )
+        }
+    };
+    let baseline = baseline_schema(&live, &entities, backend);
+    let pending = crate::diff::diff(&baseline, &entities, &Default::default())
+        .iter()
+        .map(|change| crate::plan::describe(change, &entities))
+        .collect();
+    let migration = crate::generate::record_baseline(ws, baseline)?;
+    Ok(Some(Baseline {
+        migration,
+        read_from,
+        pending,
+    }))
+}
+
+/// The live database's schema, when it has applied all `registered` migrations.
+async fn live_schema(url: &str, registered: usize) -> Result<(Schema, Backend)> {
+    let db = crate::verify::connect(url).await?;
+    let backend = crate::introspect::backend_of(&db);
+    let applied = crate::preflight::applied_migrations(&db, backend)
+        .await?
+        .len();
+    if applied < registered {
+        db.close().await.ok();
+        return Err(InitError::NotFullyMigrated {
+            applied,
+            registered,
+        }
+        .into());
+    }
+    let live = crate::introspect::introspect(&db).await;
+    db.close().await.ok();
+    Ok((live?, backend))
+}
+
+/// The entities' schema where the database agrees with it (so that the snapshot keeps what
+/// the entities say and the database cannot: comments, enum names), and the database's
+/// objects where it does not, so that `check` shows each difference as pending.
+fn baseline_schema(live: &Schema, entities: &Schema, backend: Backend) -> Schema {
+    let (to_entities, expected) = crate::introspect::differences(live, entities, backend);
+    if to_entities.is_empty() {
+        return entities.clone();
+    }
+    let mut baseline = entities.clone();
+    let back = crate::diff::reverse(&to_entities);
+    let live = crate::introspect::normalize(live, backend);
+    if crate::chain::apply(&mut baseline, &back, &live).is_err() {
+        // Only phased changes (views, shadow columns) fail to apply; a database made by
+        // hand-written migrations is read as it is.
+        return expected;
+    }
+    baseline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sea_orm_cli_main_is_wired_to_the_runtime() {
+        let cli = "use sea_orm_migration::prelude::*;\n\n#[tokio::main]\nasync fn main() {\n    \
+                   cli::run_cli(migration::Migrator).await;\n}\n";
+        assert_eq!(
+            wired_main(cli).as_deref(),
+            Some("fn main() {\n    tidemark_runtime::run_cli(migration::Migrator);\n}\n")
+        );
+        let wired = "fn main() {\n    tidemark_runtime::run_cli(my_migration::Migrator);\n}\n";
+        assert_eq!(wired_main(wired).as_deref(), Some(wired));
+        assert_eq!(wired_main("fn main() { custom::start(); }"), None);
+        assert_eq!(wired_main("not rust {"), None);
+    }
+}
