@@ -141,7 +141,7 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
     let runtime = options.tidemark_path.join("runtime");
     let deps = migration_doc["dependencies"].or_insert(toml_edit::table());
     if deps.get("tidemark-runtime").is_none() {
-        deps["tidemark-runtime"] = path_dependency(&runtime);
+        deps["tidemark-runtime"] = path_dependency(&ws.migration_dir(), &runtime);
     }
     if deps.get("async-trait").is_none() {
         deps["async-trait"] = toml_edit::value("0.1");
@@ -213,10 +213,34 @@ fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(Error::io(path))
 }
 
-fn path_dependency(path: &Path) -> toml_edit::Item {
+/// `{ path = "..." }` to `path` as seen from the manifest in `manifest_dir`: relative when
+/// both are on one file system tree, so that the workspace can be committed and cloned beside
+/// tidemark.
+fn path_dependency(manifest_dir: &Path, path: &Path) -> toml_edit::Item {
     let mut table = toml_edit::InlineTable::new();
-    table.insert("path", path.display().to_string().into());
+    table.insert(
+        "path",
+        relative_path(manifest_dir, path).display().to_string().into(),
+    );
     toml_edit::value(table)
+}
+
+fn relative_path(from_dir: &Path, to: &Path) -> PathBuf {
+    let (Ok(from), Ok(to_abs)) = (from_dir.canonicalize(), to.canonicalize()) else {
+        return to.to_owned();
+    };
+    let common = from
+        .components()
+        .zip(to_abs.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common <= 1 {
+        return to_abs;
+    }
+    let ups = from.components().count() - common;
+    std::iter::repeat_n(std::path::Component::ParentDir.as_os_str(), ups)
+        .chain(to_abs.components().skip(common).map(|c| c.as_os_str()))
+        .collect()
 }
 
 /// The workspace crate whose source derives `DeriveEntityModel`: its package name, folder
@@ -342,14 +366,15 @@ fn write_tool_crate(
     entities: &[String],
     options: &InitOptions,
 ) -> Result<()> {
+    std::fs::create_dir_all(tool_dir).map_err(Error::io(tool_dir))?;
+    let tidemark = path_dependency(tool_dir, &options.tidemark_path);
     let manifest = format!(
         "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\ntidemark = {{ path = \"{}\" }}\n\
+         [dependencies]\ntidemark = {tidemark}\n\
          {entity_crate} = {{ path = \"{}\", optional = true }}\n\n\
          [features]\n\
          # Compiles the entities in, for what tidemark cannot read from their source.\n\
          compiled = [\"dep:{entity_crate}\"]\n",
-        options.tidemark_path.display(),
         Path::new("..").join(entity_dir).display(),
     );
     let rust_name = entity_crate.replace('-', "_");

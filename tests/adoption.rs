@@ -373,3 +373,365 @@ fn user_cargo(ws: &Path) -> Command {
     }
     command
 }
+
+/// A workspace as `sea-orm-cli` leaves it: the entity crate (`post.body` added last), and a
+/// `migration` crate from `sea-orm-cli migrate init` whose one hand-written migration makes
+/// everything but `post.body`.
+fn sea_orm_cli_workspace(ws: &Path) {
+    write_entity_crate(ws);
+    let post = ws.join("entity/src/post.rs");
+    let text = std::fs::read_to_string(&post).unwrap();
+    std::fs::write(
+        &post,
+        text.replace(
+            "pub title: String,",
+            "pub title: String,\n    pub body: Option<String>,",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"entity\", \"migration\"]\nresolver = \"3\"\n",
+    )
+    .unwrap();
+    std::fs::copy(project_root().join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
+    let migration = ws.join("migration");
+    std::fs::create_dir_all(migration.join("src")).unwrap();
+    std::fs::write(
+        migration.join("Cargo.toml"),
+        r#"[package]
+name = "migration"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+name = "migration"
+path = "src/lib.rs"
+
+[dependencies]
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+
+[dependencies.sea-orm-migration]
+version = "2.0.4"
+features = ["runtime-tokio-rustls", "sqlx-sqlite"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        migration.join("src/main.rs"),
+        "use sea_orm_migration::prelude::*;\n\n#[tokio::main]\nasync fn main() {\n    \
+         cli::run_cli(migration::Migrator).await;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migration.join("src/lib.rs"),
+        r#"pub use sea_orm_migration::prelude::*;
+
+mod m20220101_000001_create_table;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20220101_000001_create_table::Migration)]
+    }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        migration.join("src/m20220101_000001_create_table.rs"),
+        r#"use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(User::Table)
+                    .col(ColumnDef::new(User::Id).integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(User::Email).string().not_null().unique_key())
+                    .col(ColumnDef::new(User::Name).string())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Post::Table)
+                    .col(ColumnDef::new(Post::Id).integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(Post::UserId).integer().not_null())
+                    .col(ColumnDef::new(Post::Title).string().not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk-post-user_id")
+                            .from(Post::Table, Post::UserId)
+                            .to(User::Table, User::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(Post::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(User::Table).to_owned()).await
+    }
+}
+
+#[derive(DeriveIden)]
+enum User {
+    Table,
+    Id,
+    Email,
+    Name,
+}
+
+#[derive(DeriveIden)]
+enum Post {
+    Table,
+    Id,
+    UserId,
+    Title,
+}
+"#,
+    )
+    .unwrap();
+}
+
+/// Every file under `dir` with its bytes: what "left exactly as it was" compares.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path.strip_prefix(dir).unwrap().to_owned(), bytes);
+            }
+        }
+    }
+    files
+}
+
+/// tidemark's own binary (`tidemark init`) run in `ws` as a user runs it; exit code, stdout
+/// and stderr.
+fn tidemark(ws: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tidemark"));
+    for (name, value) in user_cargo(ws).get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let out = command.current_dir(ws).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The pending changes `check` lists, one `  - ...` line each.
+fn listed_changes(check_stdout: &str) -> Vec<String> {
+    check_stdout
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("- "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn init_adopts_a_sea_orm_cli_workspace_with_its_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    sea_orm_cli_workspace(ws);
+
+    let (code, stdout, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 0, "init:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("post.body") && stdout.contains("a scratch SQLite database"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Next: cargo run -- generate --autogenerate"),
+        "{stdout}"
+    );
+    let tool = std::fs::read_to_string(ws.join("tool/src/main.rs")).unwrap();
+    assert!(
+        tool.contains("entity::post::Entity") && tool.contains("entity::user::Entity"),
+        "{tool}"
+    );
+    let main = std::fs::read_to_string(ws.join("migration/src/main.rs")).unwrap();
+    assert_eq!(
+        main,
+        "fn main() {\n    tidemark_runtime::run_cli(migration::Migrator);\n}\n"
+    );
+
+    // What the migrations make is the baseline: `check` names the one column they leave out.
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
+    let changes = listed_changes(&stdout);
+    assert_eq!(changes.len(), 1, "{stdout}\n{stderr}");
+    assert!(changes[0].contains("post.body"), "{stdout}");
+
+    // The old migration runs through the runtime; rows written, then the generated one.
+    cargo(ws, &["run", "-p", "migration", "--", "up"], 0);
+    let db = ws.join("tidemark.sqlite");
+    sqlite(
+        &db,
+        "INSERT INTO \"user\" (email, name) VALUES ('a@example.com', 'A'); \
+         INSERT INTO post (user_id, title) VALUES (1, 'hello')",
+    );
+    cargo(
+        ws,
+        &["run", "--", "generate", "--autogenerate", "-m", "post body"],
+        0,
+    );
+    cargo(ws, &["run", "-p", "migration", "--", "up"], 0);
+    assert_eq!(
+        sqlite_rows(&db, "SELECT title, body FROM post"),
+        vec![vec!["hello".to_owned(), "NULL".to_owned()]]
+    );
+    cargo(ws, &["run", "--", "check"], 0);
+    // Each migration's recorded schema is what it makes, the hand-written one included.
+    cargo(ws, &["run", "--", "verify"], 0);
+
+    // A second `init` is refused and changes nothing.
+    let before = tree(ws);
+    let (code, _, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(tree(ws), before);
+}
+
+#[test]
+fn init_reads_the_baseline_from_a_live_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    sea_orm_cli_workspace(ws);
+    // The database the application runs on, migrated by sea-orm-migration's own CLI.
+    let url = format!("sqlite://{}?mode=rwc", ws.join("app.sqlite").display());
+    let out = user_cargo(ws)
+        .args(["run", "-p", "migration", "--", "up"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (code, stdout, stderr) = tidemark(ws, &["init", "--from-database", &url]);
+    assert_eq!(code, 0, "init:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("app.sqlite"), "{stdout}");
+    let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
+    let changes = listed_changes(&stdout);
+    assert_eq!(changes.len(), 1, "{stdout}\n{stderr}");
+    assert!(changes[0].contains("post.body"), "{stdout}");
+}
+
+#[test]
+fn a_refused_or_failed_init_leaves_the_workspace_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    sea_orm_cli_workspace(ws);
+    let pristine = tree(ws);
+
+    // A live database that cannot be reached: every file written so far is put back.
+    let (code, _, stderr) = tidemark(
+        ws,
+        &["init", "--from-database", "postgres://postgres@127.0.0.1:1/app"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert_eq!(tree(ws), pristine, "a failed init changed files");
+
+    // A live database that has not applied every migration.
+    let empty = format!("sqlite://{}?mode=rwc", dir.path().join("empty.sqlite").display());
+    let (code, _, stderr) = tidemark(ws, &["init", "--from-database", &empty]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("applied 0 of the 1"), "{stderr}");
+    std::fs::remove_file(dir.path().join("empty.sqlite")).ok();
+    assert_eq!(tree(ws), pristine);
+
+    // A migrator `main.rs` it does not recognise.
+    let main = ws.join("migration/src/main.rs");
+    let original = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, "fn main() {\n    my_app::migrate();\n}\n").unwrap();
+    let custom = tree(ws);
+    let (code, _, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("migration/src/main.rs does not call"),
+        "{stderr}"
+    );
+    assert_eq!(tree(ws), custom);
+    std::fs::write(&main, original).unwrap();
+
+    // No crate with entities.
+    for module in ["user", "post"] {
+        std::fs::remove_file(ws.join(format!("entity/src/{module}.rs"))).unwrap();
+    }
+    std::fs::write(ws.join("entity/src/lib.rs"), "pub fn helper() {}\n").unwrap();
+    let no_entities = tree(ws);
+    let (code, _, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no crate of this workspace derives `DeriveEntityModel`"),
+        "{stderr}"
+    );
+    assert_eq!(tree(ws), no_entities);
+
+    // Other commands need the tool crate `init` writes.
+    let (code, _, stderr) = tidemark(ws, &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("run `tidemark init`"), "{stderr}");
+}
+
+/// Runs `sql` on the SQLite file `db`.
+fn sqlite(db: &Path, sql: &str) {
+    let url = format!("sqlite://{}", db.display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        conn.execute_unprepared(sql).await.unwrap();
+        conn.close().await.unwrap();
+    });
+}
+
+/// The rows `query` returns from `db`, every value as text (`NULL` for null).
+fn sqlite_rows(db: &Path, query: &str) -> Vec<Vec<String>> {
+    let url = format!("sqlite://{}", db.display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        let rows = conn
+            .query_all_raw(Statement::from_string(conn.get_database_backend(), query))
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        rows.iter()
+            .map(|row| {
+                row.column_names()
+                    .iter()
+                    .map(|name| {
+                        row.try_get::<Option<String>>("", name)
+                            .unwrap()
+                            .unwrap_or_else(|| "NULL".to_owned())
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}

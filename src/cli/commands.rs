@@ -513,7 +513,7 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
     } else {
         "cargo run -p tool --"
     };
-    say!("Adopted tidemark in {}:", ws.display(&ws.root));
+    say!("Adopted tidemark in this workspace:");
     say!(
         "  tool/                 the generator's crate; it reads the `{}` crate's source ({} \
          entities: {})",
