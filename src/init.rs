@@ -220,7 +220,10 @@ fn path_dependency(manifest_dir: &Path, path: &Path) -> toml_edit::Item {
     let mut table = toml_edit::InlineTable::new();
     table.insert(
         "path",
-        relative_path(manifest_dir, path).display().to_string().into(),
+        relative_path(manifest_dir, path)
+            .display()
+            .to_string()
+            .into(),
     );
     toml_edit::value(table)
 }

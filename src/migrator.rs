@@ -18,11 +18,34 @@ pub struct Recorded {
     pub statements: Vec<String>,
 }
 
+/// cargo as the user's shell runs it: without the variables `cargo run` set for this process
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...). Build scripts that watch them (ring's) would
+/// otherwise run again, and with them every crate above, here and on the user's next build.
+pub(crate) fn cargo_command() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Builds the migration crate's binary and returns its path.
 pub fn build_migrator(ws: &Workspace) -> Result<PathBuf> {
     let manifest = ws.migration_dir().join("Cargo.toml");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
+    let output = cargo_command()
         .arg("build")
         .arg("--manifest-path")
         .arg(&manifest)

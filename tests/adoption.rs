@@ -651,14 +651,21 @@ fn a_refused_or_failed_init_leaves_the_workspace_as_it_was() {
     // A live database that cannot be reached: every file written so far is put back.
     let (code, _, stderr) = tidemark(
         ws,
-        &["init", "--from-database", "postgres://postgres@127.0.0.1:1/app"],
+        &[
+            "init",
+            "--from-database",
+            "postgres://postgres@127.0.0.1:1/app",
+        ],
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
     assert_eq!(tree(ws), pristine, "a failed init changed files");
 
     // A live database that has not applied every migration.
-    let empty = format!("sqlite://{}?mode=rwc", dir.path().join("empty.sqlite").display());
+    let empty = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("empty.sqlite").display()
+    );
     let (code, _, stderr) = tidemark(ws, &["init", "--from-database", &empty]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("applied 0 of the 1"), "{stderr}");

@@ -544,7 +544,9 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
     );
     if baseline.pending.is_empty() {
         say!("The entities match what the migrations make.");
-        say!("Next: {run} check (exit 0), then edit an entity and {run} generate --autogenerate -m MSG");
+        say!(
+            "Next: {run} check (exit 0), then edit an entity and {run} generate --autogenerate -m MSG"
+        );
     } else {
         say!(
             "The entities differ from what the migrations make ({} pending):",

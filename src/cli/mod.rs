@@ -157,29 +157,11 @@ pub fn main_from_source(
 /// `--format json` (`json` names the command), a run that did not get as far as the command
 /// (its build failed, cargo is missing) still prints the error object.
 fn rerun_compiled(package: &str, feature: &str, json: Option<&'static str>) -> ExitCode {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    // Not `--quiet`: the build may take a while, and the user should see it. Without the
-    // variables `cargo run` set for this process: build scripts that watch them (ring's) would
-    // otherwise run again, and with them every crate above, here and on the next plain run.
+    let mut command = crate::migrator::cargo_command();
+    // Not `--quiet`: the build may take a while, and the user should see it.
     command
         .args(["run", "--package", package, "--features", feature, "--"])
         .args(std::env::args_os().skip(1));
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("CARGO_PKG_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-            ]
-            .contains(&name.as_ref())
-        {
-            command.env_remove(name.as_ref());
-        }
-    }
     let failed = |why: String| {
         eprintln!("error: {why}");
         if let Some(command) = json {
@@ -311,8 +293,7 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
                 entity_crate,
                 from_database,
                 scratch_server: scratch_url,
-                tidemark_path: tidemark_path
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                tidemark_path: tidemark_path.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
             },
         ),
     }
