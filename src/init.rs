@@ -76,17 +76,30 @@ pub enum InitError {
     UnknownEntityCrate { name: String },
 
     #[error(
-        "{path} does not call sea-orm-migration's `cli::run_cli(...)`, so `init` cannot tell \
-         what to keep; make it `fn main() {{ tidemark_runtime::run_cli(migration::Migrator); \
-         }}` and run `init` again"
+        "{path} does not call sea-orm-migration's `cli::run_cli(...)` and nothing else, as \
+         sea-orm-cli writes it, so rewiring it would lose code; make it `fn main() {{ \
+         tidemark_runtime::run_cli(migration::Migrator); }}` (keeping what it does elsewhere) \
+         and run `init` again"
     )]
     UnknownMigratorMain { path: PathBuf },
 
     #[error(
-        "the database has applied {applied} of the {registered} registered migrations; apply \
-         them all first (`cargo run -p migration -- up`), so that it shows what they make"
+        "{url} has applied {applied} of the {registered} registered migrations{missing}; apply \
+         them all first (`DATABASE_URL=... cargo run -p migration -- up`), so that it shows \
+         what they make"
     )]
-    NotFullyMigrated { applied: usize, registered: usize },
+    NotFullyMigrated {
+        url: String,
+        applied: usize,
+        registered: usize,
+        missing: String,
+    },
+
+    #[error(
+        "{url} has applied migrations this workspace does not register ({unknown}): it was \
+         migrated from another history, so it does not show what this one makes"
+    )]
+    UnknownAppliedMigrations { url: String, unknown: String },
 
     #[error(
         "{what}: the entity source needs the compiler ({reason}); `init` cannot compare the \
@@ -126,7 +139,7 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
     let tool_dir = ws.root.join("tool");
     if tool_dir.exists() {
         return Err(InitError::AlreadyInitialized {
-            path: ws.display(&tool_dir).into(),
+            path: format!("{}/", ws.display(&tool_dir)).into(),
         }
         .into());
     }
@@ -320,46 +333,56 @@ fn find_entity_crate(
     }
 }
 
-/// The migrator's `main.rs` running through the runtime, from sea-orm-cli's: the argument of
-/// its `run_cli(...)` call is kept. `None` when the file has no such call.
+/// The migrator's `main.rs` running through the runtime, from sea-orm-cli's: `use` items and
+/// a `main` whose one statement is `cli::run_cli(<Migrator>)` (awaited or not); the Migrator
+/// is kept. `None` for any other file, whose other code `init` would lose.
 fn wired_main(text: &str) -> Option<String> {
     if text.contains("tidemark_runtime::run_cli(") {
         return Some(text.to_owned());
     }
     let file = syn::parse_file(text).ok()?;
-    let main = file.items.iter().find_map(|item| match item {
-        syn::Item::Fn(f) if f.sig.ident == "main" => Some(f),
-        _ => None,
-    })?;
-    let mut finder = RunCli(None);
-    // `visit_mut` because syn is built with it already; nothing is changed.
-    syn::visit_mut::VisitMut::visit_item_fn_mut(&mut finder, &mut main.clone());
-    let migrator = finder.0?;
+    let mut main = None;
+    for item in &file.items {
+        match item {
+            syn::Item::Use(_) => {}
+            syn::Item::Fn(f) if f.sig.ident == "main" && main.is_none() => main = Some(f),
+            _ => return None,
+        }
+    }
+    let [statement] = main?.block.stmts.as_slice() else {
+        return None;
+    };
+    let expr = match statement {
+        syn::Stmt::Expr(expr, _) => expr,
+        _ => return None,
+    };
+    let call = match expr {
+        syn::Expr::Await(awaited) => awaited.base.as_ref(),
+        expr => expr,
+    };
+    let syn::Expr::Call(call) = call else {
+        return None;
+    };
+    let syn::Expr::Path(callee) = call.func.as_ref() else {
+        return None;
+    };
+    let [migrator] = call.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    if !callee
+        .path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "run_cli")
+    {
+        return None;
+    }
+    let migrator = quote::ToTokens::to_token_stream(migrator)
+        .to_string()
+        .replace(" :: ", "::");
     Some(format!(
         "fn main() {{\n    tidemark_runtime::run_cli({migrator});\n}}\n"
     ))
-}
-
-/// Finds the argument of a `run_cli(...)` call.
-struct RunCli(Option<String>);
-
-impl syn::visit_mut::VisitMut for RunCli {
-    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        if let syn::Expr::Path(path) = call.func.as_ref()
-            && path
-                .path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "run_cli")
-            && let [argument] = call.args.iter().collect::<Vec<_>>().as_slice()
-        {
-            let text = quote::ToTokens::to_token_stream(argument)
-                .to_string()
-                .replace(" :: ", "::");
-            self.0 = Some(text);
-        }
-        syn::visit_mut::visit_expr_call_mut(self, call);
-    }
 }
 
 fn write_tool_crate(
@@ -423,7 +446,7 @@ fn record_baseline(
     let runtime = crate::cli::runtime()?;
     let (live, backend, read_from) = match &options.from_database {
         Some(url) => {
-            let (live, backend) = runtime.block_on(live_schema(url, registered.len()))?;
+            let (live, backend) = runtime.block_on(live_schema(url, &registered))?;
             (live, backend, tidemark_runtime::__private::redact_url(url))
         }
         None => {
@@ -451,20 +474,47 @@ fn record_baseline(
     }))
 }
 
-/// The live database's schema, when it has applied all `registered` migrations.
-async fn live_schema(url: &str, registered: usize) -> Result<(Schema, Backend)> {
+/// The live database's schema, when it has applied exactly the `registered` migrations.
+async fn live_schema(url: &str, registered: &[String]) -> Result<(Schema, Backend)> {
     let db = crate::verify::connect(url).await?;
     let backend = crate::introspect::backend_of(&db);
-    let applied = crate::preflight::applied_migrations(&db, backend)
-        .await?
-        .len();
-    if applied < registered {
-        db.close().await.ok();
-        return Err(InitError::NotFullyMigrated {
-            applied,
-            registered,
+    let applied = crate::preflight::applied_migrations(&db, backend).await;
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(err) => {
+            db.close().await.ok();
+            return Err(err);
         }
-        .into());
+    };
+    let redacted = tidemark_runtime::__private::redact_url(url);
+    let unknown: Vec<&str> = applied
+        .iter()
+        .filter(|name| !registered.contains(name))
+        .map(String::as_str)
+        .collect();
+    let missing: Vec<&str> = registered
+        .iter()
+        .filter(|name| !applied.contains(name))
+        .map(String::as_str)
+        .collect();
+    let refused: Option<InitError> = if !unknown.is_empty() {
+        Some(InitError::UnknownAppliedMigrations {
+            url: redacted,
+            unknown: unknown.join(", "),
+        })
+    } else if !missing.is_empty() {
+        Some(InitError::NotFullyMigrated {
+            url: redacted,
+            applied: applied.len(),
+            registered: registered.len(),
+            missing: format!(" (not {})", missing.join(", ")),
+        })
+    } else {
+        None
+    };
+    if let Some(refused) = refused {
+        db.close().await.ok();
+        return Err(refused.into());
     }
     let live = crate::introspect::introspect(&db).await;
     db.close().await.ok();
@@ -505,6 +555,13 @@ mod tests {
         let wired = "fn main() {\n    tidemark_runtime::run_cli(my_migration::Migrator);\n}\n";
         assert_eq!(wired_main(wired).as_deref(), Some(wired));
         assert_eq!(wired_main("fn main() { custom::start(); }"), None);
+        // Code beside the call would be lost: refused.
+        let setup = "#[tokio::main]\nasync fn main() {\n    setup();\n    \
+                     cli::run_cli(migration::Migrator).await;\n}\n";
+        assert_eq!(wired_main(setup), None);
+        let helper = "#[tokio::main]\nasync fn main() {\n    \
+                      cli::run_cli(migration::Migrator).await;\n}\nfn setup() {}\n";
+        assert_eq!(wired_main(helper), None);
         assert_eq!(wired_main("not rust {"), None);
     }
 }

@@ -672,10 +672,45 @@ fn a_refused_or_failed_init_leaves_the_workspace_as_it_was() {
     std::fs::remove_file(dir.path().join("empty.sqlite")).ok();
     assert_eq!(tree(ws), pristine);
 
+    // A live database migrated from another history: as many migrations, not the same ones.
+    let other = dir.path().join("other.sqlite");
+    std::fs::write(&other, "").unwrap();
+    sqlite(
+        &other,
+        "CREATE TABLE seaql_migrations (version varchar PRIMARY KEY, applied_at bigint); \
+         INSERT INTO seaql_migrations VALUES ('m20230101_000000_elsewhere', 0)",
+    );
+    let other_url = format!("sqlite://{}", other.display());
+    let (code, _, stderr) = tidemark(ws, &["init", "--from-database", &other_url]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("does not register (m20230101_000000_elsewhere)"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&other).unwrap();
+    assert_eq!(tree(ws), pristine);
+
     // A migrator `main.rs` it does not recognise.
     let main = ws.join("migration/src/main.rs");
     let original = std::fs::read_to_string(&main).unwrap();
     std::fs::write(&main, "fn main() {\n    my_app::migrate();\n}\n").unwrap();
+    let custom = tree(ws);
+    let (code, _, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("migration/src/main.rs does not call"),
+        "{stderr}"
+    );
+    assert_eq!(tree(ws), custom);
+    // One that calls `run_cli` among other code, which rewiring would lose.
+    std::fs::write(
+        &main,
+        original.replace(
+            "    cli::run_cli(",
+            "    my_app::load_settings();\n    cli::run_cli(",
+        ),
+    )
+    .unwrap();
     let custom = tree(ws);
     let (code, _, stderr) = tidemark(ws, &["init"]);
     assert_eq!(code, 2, "{stderr}");

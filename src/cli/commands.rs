@@ -542,6 +542,10 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
         baseline.read_from,
         baseline.migration
     );
+    say!(
+        "  migration/snapshots/, migration/tidemark.sum  that schema as the history keeps it, \
+         and the migrations' checksums"
+    );
     if baseline.pending.is_empty() {
         say!("The entities match what the migrations make.");
         say!(

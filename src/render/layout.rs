@@ -15,7 +15,8 @@
 //! catch one. The tests below check the layout against the real `rustfmt` on generated
 //! expressions of every shape.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use syn::{Expr, Lit};
 use unicode_width::UnicodeWidthStr;
 
@@ -41,7 +42,7 @@ pub fn statement(expr: &Expr, indent: usize, semicolon: bool) -> Option<String> 
     Some(if semicolon { text + ";" } else { text })
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Indent {
     block: usize,
     alignment: usize,
@@ -66,7 +67,7 @@ impl Indent {
 
 /// rustfmt's `Shape`: the room left on the current line (`width`), the indentation of the
 /// lines that follow, and how far into the line the text starts (`offset`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Shape {
     width: usize,
     indent: Indent,
@@ -285,10 +286,26 @@ struct Layout {
     /// Set while a method chain is laid out as the overflowing last argument of a call:
     /// every chain inside it must then stay on one line.
     force_one_line_chain: Cell<bool>,
+    /// Each expression's layout in each shape tried. Like rustfmt, a list lays its last item
+    /// out in two or three shapes to choose one, and so does that item for its own last item:
+    /// without the memo, a change nested d calls deep is laid out 3^d times.
+    memo: RefCell<HashMap<(*const Expr, Shape, bool), Option<String>>>,
 }
 
 impl Layout {
     fn rewrite(&self, expr: &Expr, shape: Shape) -> Option<String> {
+        // The statement's expressions outlive the `Layout`, so an address names one for its
+        // whole life.
+        let key = (expr as *const Expr, shape, self.force_one_line_chain.get());
+        if let Some(known) = self.memo.borrow().get(&key) {
+            return known.clone();
+        }
+        let text = self.rewrite_uncached(expr, shape);
+        self.memo.borrow_mut().insert(key, text.clone());
+        text
+    }
+
+    fn rewrite_uncached(&self, expr: &Expr, shape: Shape) -> Option<String> {
         match expr {
             Expr::Lit(lit) => literal(&lit.lit, shape),
             Expr::Path(path) if path.qself.is_none() => rewrite_path(&path.path, shape),
