@@ -2,7 +2,7 @@
 //! foreign key to the table before it, rendered by tidemark and built in a debug build.
 //!
 //! ```sh
-//! cargo run --release --example compile -- 200 1000
+//! cargo run -p tidemark --release --example compile -- 200 1000
 //! ```
 //!
 //! For each N it prints the file's size, the time tidemark takes to write it (diff, plan and the

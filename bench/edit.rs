@@ -1,9 +1,9 @@
 //! Edit to migration: how long a user waits between saving an entity and having its migration.
 //!
 //! ```sh
-//! cargo run --release --example edit -- 200 1000            # the figures in bench/results/edit.md
-//! cargo run --release --example edit -- --agree 200         # also the compiled path, compared
-//! cargo run --release --example edit -- --optimized 200 1000 # with the README's dev profile
+//! cargo run -p tidemark --release --example edit -- 200 1000            # the figures in bench/results/edit.md
+//! cargo run -p tidemark --release --example edit -- --agree 200         # also the compiled path, compared
+//! cargo run -p tidemark --release --example edit -- --optimized 200 1000 # with the README's dev profile
 //! ```
 //!
 //! For each N it writes a workspace of its own under `target/bench-edit/n<N>/` (an `entity`

@@ -7,7 +7,7 @@
 //! database while pgbench's clients update random rows. pgbench logs every transaction; a
 //! transaction that overlapped the migration counts towards its writers' max and p99.
 //!
-//! Run it with `cargo run --release --example bench -- [--runs N] [--rows N]` (see
+//! Run it with `cargo run -p tidemark --release --example bench -- [--runs N] [--rows N]` (see
 //! bench/README.md); it writes BENCHMARKS.md.
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
@@ -628,7 +628,7 @@ async fn main() {
     let mut md = String::new();
     md.push_str("# Benchmarks: writer stalls while a migration runs (PostgreSQL)\n\n");
     md.push_str(&format!(
-        "Written by `cargo run --release --example bench -- --runs {} --rows {}` (bench/README.md) \
+        "Written by `cargo run -p tidemark --release --example bench -- --runs {} --rows {}` (bench/README.md) \
          on {} UTC: PostgreSQL {}, {} cores. `users` holds {} rows, `orgs` 10,000; pgbench runs \
          {CLIENTS} clients updating random `users` rows throughout, and the migration starts \
          about 2 s into the load. \"naive\" is the same entity change generated with `--unsafe` \
