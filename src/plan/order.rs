@@ -94,28 +94,45 @@ pub(super) fn table_of(change: &Change) -> &Table {
 /// a cycle keep their alphabetical order and the cycle's foreign keys are deferred.
 pub(super) fn topo_sort<'a>(group: &[&'a Change], reverse: bool) -> Vec<&'a Change> {
     let names: BTreeSet<&str> = group.iter().map(|c| table_of(c).name.as_str()).collect();
-    let mut placed: Vec<&'a Change> = Vec::new();
-    let mut done: BTreeSet<&str> = BTreeSet::new();
-    // The changes whose table is not placed yet, in group order: the first ready one goes
-    // next, without walking past those already placed.
+    // For each change, the tables of the group it waits for; for each table, who waits.
+    let mut waiting_for: Vec<BTreeSet<&str>> = Vec::with_capacity(group.len());
+    let mut waiters: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, change) in group.iter().enumerate() {
+        let t = table_of(change);
+        let parents: BTreeSet<&str> = t
+            .foreign_keys
+            .values()
+            .map(|fk| fk.ref_table.as_str())
+            .filter(|parent| *parent != t.name && names.contains(parent))
+            .collect();
+        for parent in &parents {
+            waiters.entry(parent).or_default().push(i);
+        }
+        waiting_for.push(parents);
+    }
+    // The first ready change in group order goes next (Kahn's algorithm, smallest first).
     let mut pending: BTreeSet<usize> = (0..group.len()).collect();
-    while placed.len() < group.len() {
-        let ready = pending.iter().copied().find(|&i| {
-            let t = table_of(group[i]);
-            t.foreign_keys.values().all(|fk| {
-                fk.ref_table == t.name
-                    || !names.contains(fk.ref_table.as_str())
-                    || done.contains(fk.ref_table.as_str())
-            })
-        });
+    let mut ready: BTreeSet<usize> = (0..group.len())
+        .filter(|&i| waiting_for[i].is_empty())
+        .collect();
+    let mut placed: Vec<&'a Change> = Vec::with_capacity(group.len());
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    while let Some(&first_pending) = pending.first() {
         // In a cycle nothing is ready: place the first remaining table.
-        let index = ready
-            .or_else(|| pending.first().copied())
-            .expect("a table remains");
+        let index = ready.pop_first().unwrap_or(first_pending);
+        ready.remove(&index);
         pending.remove(&index);
         let next = group[index];
-        done.insert(table_of(next).name.as_str());
+        let name = table_of(next).name.as_str();
         placed.push(next);
+        if done.insert(name) {
+            for &waiter in waiters.get(name).into_iter().flatten() {
+                waiting_for[waiter].remove(name);
+                if waiting_for[waiter].is_empty() && pending.contains(&waiter) {
+                    ready.insert(waiter);
+                }
+            }
+        }
     }
     if reverse {
         placed.reverse();

@@ -15,8 +15,7 @@
 //! catch one. The tests below check the layout against the real `rustfmt` on generated
 //! expressions of every shape.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::Cell;
 use syn::{Expr, Lit};
 use unicode_width::UnicodeWidthStr;
 
@@ -42,7 +41,7 @@ pub fn statement(expr: &Expr, indent: usize, semicolon: bool) -> Option<String> 
     Some(if semicolon { text + ";" } else { text })
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug)]
 struct Indent {
     block: usize,
     alignment: usize,
@@ -67,7 +66,7 @@ impl Indent {
 
 /// rustfmt's `Shape`: the room left on the current line (`width`), the indentation of the
 /// lines that follow, and how far into the line the text starts (`offset`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug)]
 struct Shape {
     width: usize,
     indent: Indent,
@@ -180,7 +179,13 @@ impl Shape {
 }
 
 fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    // Printable ASCII, nearly all a migration holds, is one column a byte; the lookup table
+    // is for the rest.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        s.len()
+    } else {
+        UnicodeWidthStr::width(s)
+    }
 }
 
 fn first_line_width(s: &str) -> usize {
@@ -203,7 +208,11 @@ fn fits(s: &str, shape: Shape) -> bool {
     if !s.contains('\n') {
         return true;
     }
-    if s.lines().skip(1).any(|line| width(line) > MAX_WIDTH) {
+    // A line takes at most a column a byte, so only a long one needs measuring.
+    if s.lines()
+        .skip(1)
+        .any(|line| line.len() > MAX_WIDTH && width(line) > MAX_WIDTH)
+    {
         return false;
     }
     last_line_width(s) <= shape.used_width() + shape.width
@@ -286,26 +295,10 @@ struct Layout {
     /// Set while a method chain is laid out as the overflowing last argument of a call:
     /// every chain inside it must then stay on one line.
     force_one_line_chain: Cell<bool>,
-    /// Each expression's layout in each shape tried. Like rustfmt, a list lays its last item
-    /// out in two or three shapes to choose one, and so does that item for its own last item:
-    /// without the memo, a change nested d calls deep is laid out 3^d times.
-    memo: RefCell<HashMap<(*const Expr, Shape, bool), Option<String>>>,
 }
 
 impl Layout {
     fn rewrite(&self, expr: &Expr, shape: Shape) -> Option<String> {
-        // The statement's expressions outlive the `Layout`, so an address names one for its
-        // whole life.
-        let key = (expr as *const Expr, shape, self.force_one_line_chain.get());
-        if let Some(known) = self.memo.borrow().get(&key) {
-            return known.clone();
-        }
-        let text = self.rewrite_uncached(expr, shape);
-        self.memo.borrow_mut().insert(key, text.clone());
-        text
-    }
-
-    fn rewrite_uncached(&self, expr: &Expr, shape: Shape) -> Option<String> {
         match expr {
             Expr::Lit(lit) => literal(&lit.lit, shape),
             Expr::Path(path) if path.qself.is_none() => rewrite_path(&path.path, shape),
@@ -443,10 +436,18 @@ impl Layout {
             ..nested
         };
 
+        // The last item is laid out where it goes: overflowed onto the call's line, or, when
+        // that does not fit, in the nested shape. Every path below sets it.
+        let count = list.items.len();
         let mut rewritten: Vec<Option<String>> = list
             .items
             .iter()
-            .map(|item| self.rewrite(item, nested_shape))
+            .enumerate()
+            .map(|(i, item)| {
+                (i + 1 < count)
+                    .then(|| self.rewrite(item, nested_shape))
+                    .flatten()
+            })
             .collect();
         let tactic = self.try_overflow_last_item(
             &list,
@@ -858,19 +859,21 @@ fn last_item_shape(list: &List<'_>, rewritten: &[Option<String>], shape: Shape) 
 }
 
 fn definitive_tactic(items: &[Option<String>], limit: usize) -> Tactic {
-    let total: usize = items
-        .iter()
-        .map(|item| item.as_deref().map_or(0, width))
-        .sum::<usize>()
-        + 2 * items.len().saturating_sub(1);
+    // Multi-line items are vertical whatever their width: measured only when all are short.
     let multiline = items
         .iter()
         .any(|item| item.as_deref().is_some_and(|text| text.contains('\n')));
-    if total <= limit && !multiline {
-        Tactic::Horizontal
-    } else {
-        Tactic::Vertical
+    if multiline {
+        return Tactic::Vertical;
     }
+    let mut total = 2 * items.len().saturating_sub(1);
+    for item in items {
+        total += item.as_deref().map_or(0, width);
+        if total > limit {
+            return Tactic::Vertical;
+        }
+    }
+    Tactic::Horizontal
 }
 
 fn write_list(
