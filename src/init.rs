@@ -352,9 +352,8 @@ fn wired_main(text: &str) -> Option<String> {
     let [statement] = main?.block.stmts.as_slice() else {
         return None;
     };
-    let expr = match statement {
-        syn::Stmt::Expr(expr, _) => expr,
-        _ => return None,
+    let syn::Stmt::Expr(expr, _) = statement else {
+        return None;
     };
     let call = match expr {
         syn::Expr::Await(awaited) => awaited.base.as_ref(),
@@ -369,11 +368,11 @@ fn wired_main(text: &str) -> Option<String> {
     let [migrator] = call.args.iter().collect::<Vec<_>>()[..] else {
         return None;
     };
-    if !callee
+    if callee
         .path
         .segments
         .last()
-        .is_some_and(|s| s.ident == "run_cli")
+        .is_none_or(|s| s.ident != "run_cli")
     {
         return None;
     }
