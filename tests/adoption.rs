@@ -20,6 +20,16 @@ fn project_target() -> PathBuf {
         .to_owned()
 }
 
+/// Held while a test builds a workspace whose crates are named as users name them
+/// (`migration`, `tool`): they share the project's target folder, where each build puts its
+/// binary at the same path (`target/debug/migration`), so two at once would run each other's.
+fn user_workspace_lock() -> std::fs::File {
+    let path = project_target().join("user-workspaces.lock");
+    let file = std::fs::File::create(&path).unwrap();
+    file.lock().unwrap();
+    file
+}
+
 /// A fenced block of the README section: its info string and its lines.
 struct Block {
     lang: String,
@@ -183,6 +193,7 @@ impl ActiveModelBehavior for ActiveModel {}
 
 #[test]
 fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
+    let _lock = user_workspace_lock();
     let blocks = adoption_section();
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path();
@@ -553,6 +564,7 @@ fn listed_changes(check_stdout: &str) -> Vec<String> {
 
 #[test]
 fn init_adopts_a_sea_orm_cli_workspace_with_its_migrations() {
+    let _lock = user_workspace_lock();
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path();
     sea_orm_cli_workspace(ws);
@@ -616,6 +628,7 @@ fn init_adopts_a_sea_orm_cli_workspace_with_its_migrations() {
 
 #[test]
 fn init_reads_the_baseline_from_a_live_database() {
+    let _lock = user_workspace_lock();
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path();
     sea_orm_cli_workspace(ws);
