@@ -257,16 +257,7 @@ fn the_readme_adoption_steps_work_in_a_workspace_of_its_own() {
     assert!(ws.join("tidemark.sqlite").exists(), "the SQLite default");
 
     // An entity edit is read from source: `check` sees it and cargo rebuilds nothing first.
-    let post = ws.join("entity/src/post.rs");
-    let text = std::fs::read_to_string(&post).unwrap();
-    std::fs::write(
-        &post,
-        text.replace(
-            "pub title: String,",
-            "pub title: String,\n    pub body: Option<String>,",
-        ),
-    )
-    .unwrap();
+    add_post_body(ws);
     let (stdout, stderr) = cargo(ws, &["run", "--", "check"], 1);
     assert!(stdout.contains("body"), "{stdout}\n{stderr}");
     assert!(
@@ -385,11 +376,8 @@ fn user_cargo(ws: &Path) -> Command {
     command
 }
 
-/// A workspace as `sea-orm-cli` leaves it: the entity crate (`post.body` added last), and a
-/// `migration` crate from `sea-orm-cli migrate init` whose one hand-written migration makes
-/// everything but `post.body`.
-fn sea_orm_cli_workspace(ws: &Path) {
-    write_entity_crate(ws);
+/// The entity edit both adoption paths make: `post.body`, a nullable column.
+fn add_post_body(ws: &Path) {
     let post = ws.join("entity/src/post.rs");
     let text = std::fs::read_to_string(&post).unwrap();
     std::fs::write(
@@ -400,6 +388,14 @@ fn sea_orm_cli_workspace(ws: &Path) {
         ),
     )
     .unwrap();
+}
+
+/// A workspace as `sea-orm-cli` leaves it: the entity crate (`post.body` added last), and a
+/// `migration` crate from `sea-orm-cli migrate init` whose one hand-written migration makes
+/// everything but `post.body`.
+fn sea_orm_cli_workspace(ws: &Path) {
+    write_entity_crate(ws);
+    add_post_body(ws);
     std::fs::write(
         ws.join("Cargo.toml"),
         "[workspace]\nmembers = [\"entity\", \"migration\"]\nresolver = \"3\"\n",
