@@ -68,7 +68,8 @@ pub enum Error {
     #[error("{0}")]
     InvalidEntities(String),
 
-    /// An entity source file that is not valid Rust, or a module it declares that has no file.
+    /// An entity source file that is not valid Rust, a module it declares that has no file,
+    /// or a relation the compiler would refuse (a column its entity does not have).
     #[error("{path}:{line}: {reason}")]
     EntitySource {
         path: PathBuf,

@@ -108,7 +108,10 @@ fn write_tokens(tokens: TokenStream, out: &mut String) {
                 write_tokens(group.stream(), out);
                 out.push_str(close);
             }
-            other => out.push_str(&other.to_string()),
+            other => {
+                use std::fmt::Write;
+                write!(out, "{other}").expect("writing to a String");
+            }
         }
         out.push(' ');
         i += 1;

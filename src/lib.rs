@@ -13,6 +13,7 @@
 //! the [`Error`] they return. The modules stay public for tools that need more.
 
 pub mod backend;
+mod case;
 pub mod chain;
 pub mod cli;
 pub mod conversion;

@@ -492,3 +492,46 @@ fn broken_source_is_an_error_naming_file_and_line() {
          /crate/src/gone/mod.rs exists"
     );
 }
+
+/// A relation naming a column its entity does not have, or an action SeaORM does not know,
+/// would not compile: said at once, with no build of the entity crate to find it out.
+#[test]
+fn a_relation_naming_a_missing_column_is_an_error_at_its_line() {
+    let relation = |from: &str, action: &str| {
+        entity_with("pub owner_id: i32,").replace(
+            "pub enum Relation {}",
+            &format!(
+                "pub enum Relation {{\n    #[sea_orm(belongs_to = \"Entity\", from = \"{from}\", \
+                 to = \"Column::Id\", on_delete = \"{action}\")]\n    Owner,\n}}"
+            ),
+        )
+    };
+    let read = |text: &str| read_files(&[("lib.rs", "pub mod thing;"), ("thing.rs", text)]);
+
+    let Err(err) = read(&relation("Column::OwnerUuid", "Cascade")) else {
+        panic!("expected an error");
+    };
+    assert_eq!(
+        err.to_string(),
+        "/crate/src/thing.rs:12: relation `Owner`: `Column::OwnerUuid` is not a column of \
+         `app::thing` (its columns: Id, OwnerId)"
+    );
+
+    let Err(err) = read(&relation("Column::OwnerId", "Obliterate")) else {
+        panic!("expected an error");
+    };
+    assert!(
+        err.to_string()
+            .ends_with("relation `Owner`: on_delete = \"Obliterate\" is not a ForeignKeyAction"),
+        "{err}"
+    );
+
+    let Ok(Reading::Entities(set)) = read(&relation("Column::OwnerId", "Cascade")) else {
+        panic!("a correct relation reads");
+    };
+    let schema = set.extract().unwrap().schema;
+    assert_eq!(
+        schema.tables["thing"].foreign_keys.keys().collect::<Vec<_>>(),
+        ["fk-thing-owner_id"]
+    );
+}

@@ -2,7 +2,7 @@
 //! variants in column order, every SeaORM name turned into a valid, unique identifier.
 
 use crate::model::Schema;
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use crate::case::{snake_case, upper_camel_case};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
@@ -149,7 +149,7 @@ impl Idens {
             let mut columns = columns.clone();
             columns.sort_by_key(|c| position(c).unwrap_or(usize::MAX));
             let e = &self.enum_names[table];
-            let table_attr = (e.to_string().to_snake_case() != *table)
+            let table_attr = (snake_case(&e.to_string()) != *table)
                 .then(|| quote!(#[sea_orm(iden = #table)]));
             let names: Vec<String> = columns
                 .iter()
@@ -160,7 +160,7 @@ impl Idens {
             let variants = columns.iter().map(|c| {
                 let v = &self.variant_names[&(table.clone(), c.clone())];
                 let attr =
-                    (v.to_string().to_snake_case() != *c).then(|| quote!(#[sea_orm(iden = #c)]));
+                    (snake_case(&v.to_string()) != *c).then(|| quote!(#[sea_orm(iden = #c)]));
                 quote!(#attr #v)
             });
             out.extend(quote! {
@@ -195,8 +195,7 @@ fn repeats_enum_name(name: &str, columns: &[String]) -> bool {
 /// `name` in UpperCamelCase, of ASCII letters and digits only; `fallback` when nothing is
 /// left, or in front of a leading digit.
 pub(super) fn camel_ident(name: &str, fallback: &str) -> String {
-    let camel: String = name
-        .to_upper_camel_case()
+    let camel: String = upper_camel_case(name)
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();

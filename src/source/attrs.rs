@@ -1,7 +1,5 @@
 //! `#[sea_orm(...)]` and `#[derive(...)]` read as SeaORM's macros read them.
 
-use syn::punctuated::Punctuated;
-
 /// The keys of an item's `#[sea_orm(...)]` attributes: flags (`primary_key`) and literal
 /// values (`column_type = "Text"`, `default_value = 0`), in the order written.
 #[derive(Default)]
@@ -63,21 +61,34 @@ impl SeaOrm {
     }
 }
 
-/// The last segments of the paths in `#[derive(...)]`: `DeriveEntityModel` for
-/// `sea_orm::DeriveEntityModel` too.
-pub(super) fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .filter_map(|a| {
-            a.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-                .ok()
-        })
-        .flatten()
-        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
-        .collect()
-}
-
+/// Whether `#[derive(...)]` names one of `names` (by the path's last segment). Read from the
+/// tokens: it runs for every struct and enum of the crate.
 pub(super) fn derives_any(attrs: &[syn::Attribute], names: &[&str]) -> bool {
-    derives(attrs).iter().any(|d| names.contains(&d.as_str()))
+    attrs.iter().any(|attr| {
+        let syn::Meta::List(list) = &attr.meta else {
+            return false;
+        };
+        if !list.path.is_ident("derive") {
+            return false;
+        }
+        let mut last: Option<proc_macro2::Ident> = None;
+        let named = |ident: &Option<proc_macro2::Ident>| {
+            ident
+                .as_ref()
+                .is_some_and(|i| names.iter().any(|name| i == name))
+        };
+        for token in list.tokens.clone() {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => last = Some(ident),
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
+                    if named(&last) {
+                        return true;
+                    }
+                    last = None;
+                }
+                _ => {}
+            }
+        }
+        named(&last)
+    })
 }

@@ -9,7 +9,7 @@ use super::modules::{Crate, line_of, unraw};
 use super::types::{Types, convert_case, option_inner, type_text};
 use crate::extract::{DeclaredRename, ReadEntity, read_default, split_renamed_from};
 use crate::model::{Column, ForeignKey, ForeignKeyAction, Index, Table};
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use crate::case::{snake_case, upper_camel_case};
 use sea_query::Expr;
 use std::collections::BTreeMap;
 
@@ -133,7 +133,7 @@ pub(super) fn read(
         }
         let attrs = SeaOrm::of(&field.attrs).map_err(|e| stop(line, e))?;
         let original = unraw(ident);
-        let upper = original.to_upper_camel_case();
+        let upper = upper_camel_case(&original);
         let mut column_name = match &rename_all {
             Some(style) => Some(convert_case(&upper, style).ok_or_else(|| {
                 stop(
@@ -141,14 +141,14 @@ pub(super) fn read(
                     format!("rename_all = {style:?} is not a case SeaORM knows"),
                 )
             })?),
-            None if original != upper.to_snake_case() => Some(original.to_snake_case()),
+            None if original != snake_case(&upper) => Some(snake_case(&original)),
             None => None,
         };
         if let Some(name) = attrs.str("column_name") {
             column_name = Some(name);
         }
         let variant = escape_keyword(attrs.str("enum_name").unwrap_or(upper));
-        let name = column_name.unwrap_or_else(|| variant.to_snake_case());
+        let name = column_name.unwrap_or_else(|| snake_case(&variant));
         if attrs.has("ignore") {
             continue;
         }
@@ -383,7 +383,7 @@ pub(super) fn relations(
     krate: &Crate,
     partial: &Partial,
     all: &[Partial],
-) -> Result<BTreeMap<String, ForeignKey>, Unresolved> {
+) -> Result<BTreeMap<String, ForeignKey>, RelationStop> {
     let here = &krate.modules[partial.module];
     let mut out = BTreeMap::new();
     let Some(relation) = here.items.iter().find_map(|item| match item {
@@ -401,15 +401,16 @@ pub(super) fn relations(
         if relation.variants.is_empty() {
             return Ok(out);
         }
-        return Err(stop(
+        return Err(RelationStop::Unresolved(stop(
             line_of(&relation.ident),
             "`Relation` has a hand-written RelationTrait, known only to the compiler".into(),
-        ));
+        )));
     }
     let table = &partial.entity.table.name;
     for variant in &relation.variants {
         let line = line_of(&variant.ident);
-        let attrs = SeaOrm::of(&variant.attrs).map_err(|e| stop(line, e))?;
+        let attrs =
+            SeaOrm::of(&variant.attrs).map_err(|e| RelationStop::Unresolved(stop(line, e)))?;
         let Some(target) = attrs.str("belongs_to") else {
             continue;
         };
@@ -417,23 +418,29 @@ pub(super) fn relations(
             continue;
         }
         let what = |reason: String| stop(line, format!("relation `{}`: {reason}", variant.ident));
-        let target = entity_at(krate, partial, all, &target, "Entity").map_err(what)?;
-        let columns = |key: &str| -> Result<Vec<String>, Unresolved> {
+        let unresolved = |reason: String| RelationStop::Unresolved(what(reason));
+        let target = entity_at(krate, partial, all, &target, "Entity").map_err(unresolved)?;
+        let columns = |key: &str| -> Result<Vec<String>, RelationStop> {
             let text = attrs
                 .str(key)
-                .ok_or_else(|| what(format!("belongs_to without `{key}`")))?;
-            column_list(krate, partial, all, &text).map_err(what)
+                .ok_or_else(|| unresolved(format!("belongs_to without `{key}`")))?;
+            column_list(krate, partial, all, &text).map_err(|stop| match stop {
+                ColumnStop::Unresolved(reason) => unresolved(reason),
+                ColumnStop::NoSuchColumn(reason) => RelationStop::Invalid(what(reason)),
+            })
         };
         let from = columns("from")?;
         let to = columns("to")?;
-        let action = |key: &str| -> Result<ForeignKeyAction, Unresolved> {
+        let action = |key: &str| -> Result<ForeignKeyAction, RelationStop> {
             match attrs.str(key).as_deref() {
                 None | Some("NoAction") => Ok(ForeignKeyAction::NoAction),
                 Some("Cascade") => Ok(ForeignKeyAction::Cascade),
                 Some("Restrict") => Ok(ForeignKeyAction::Restrict),
                 Some("SetNull") => Ok(ForeignKeyAction::SetNull),
                 Some("SetDefault") => Ok(ForeignKeyAction::SetDefault),
-                Some(other) => Err(what(format!("{key} = {other:?} is not a ForeignKeyAction"))),
+                Some(other) => Err(RelationStop::Invalid(what(format!(
+                    "{key} = {other:?} is not a ForeignKeyAction"
+                )))),
             }
         };
         let name = attrs
@@ -452,6 +459,20 @@ pub(super) fn relations(
         );
     }
     Ok(out)
+}
+
+/// Why a relation's foreign key was not read.
+pub(super) enum RelationStop {
+    /// Something only the compiler resolves: the compiled entities are read instead.
+    Unresolved(Unresolved),
+    /// A mistake the compiler refuses too (a `Column` variant the entity does not have): said
+    /// at once, rather than after a build of the entity crate.
+    Invalid(Unresolved),
+}
+
+enum ColumnStop {
+    Unresolved(String),
+    NoSuchColumn(String),
 }
 
 /// The entity `path` (relative to `partial`'s module) ends in `last` within: `Entity`,
@@ -497,7 +518,7 @@ fn column_list(
     partial: &Partial,
     all: &[Partial],
     text: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, ColumnStop> {
     let inner = text.trim();
     let inner = inner
         .strip_prefix('(')
@@ -508,15 +529,18 @@ fn column_list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|column| {
-            let (owner, variant) = column
-                .rsplit_once("::")
-                .ok_or_else(|| format!("`{column}` is not a `Column::...` path"))?;
-            let entity = entity_at(krate, partial, all, owner, "Column")?;
+            let (owner, variant) = column.rsplit_once("::").ok_or_else(|| {
+                ColumnStop::Unresolved(format!("`{column}` is not a `Column::...` path"))
+            })?;
+            let entity =
+                entity_at(krate, partial, all, owner, "Column").map_err(ColumnStop::Unresolved)?;
             entity.variants.get(variant).cloned().ok_or_else(|| {
-                format!(
-                    "`{column}` is not a column of `{}`",
-                    entity.entity.module_path
-                )
+                let known: Vec<&str> = entity.variants.keys().map(String::as_str).collect();
+                ColumnStop::NoSuchColumn(format!(
+                    "`{column}` is not a column of `{}` (its columns: {})",
+                    entity.entity.module_path,
+                    known.join(", ")
+                ))
             })
         })
         .collect()

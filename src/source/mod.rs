@@ -66,7 +66,16 @@ pub fn read_crate_with(lib_rs: &Path, crate_name: &str, read: ReadFile) -> Resul
     for partial in &partials {
         match entity::relations(&krate, partial, &partials) {
             Ok(fks) => foreign_keys.push(fks),
-            Err(unresolved) => return Ok(Reading::Unresolved(unresolved)),
+            Err(entity::RelationStop::Unresolved(unresolved)) => {
+                return Ok(Reading::Unresolved(unresolved));
+            }
+            Err(entity::RelationStop::Invalid(at)) => {
+                return Err(crate::error::Error::EntitySource {
+                    path: at.path,
+                    line: at.line,
+                    reason: at.reason,
+                });
+            }
         }
     }
     let entities = partials

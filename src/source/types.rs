@@ -366,7 +366,7 @@ fn active_enum(e: &syn::ItemEnum, enums: &mut Vec<EnumType>) -> Result<ColumnTyp
     }
     let name = sea_orm
         .str("enum_name")
-        .unwrap_or_else(|| e.ident.to_string().to_upper_camel_case());
+        .unwrap_or_else(|| crate::case::upper_camel_case(&e.ident.to_string()));
     let rename_all = sea_orm.str("rename_all");
     let mut values = Vec::with_capacity(e.variants.len());
     for variant in &e.variants {
