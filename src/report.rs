@@ -139,12 +139,12 @@ pub fn rollout_lines(changes: &[Change], new: &Schema) -> Vec<String> {
     if !before.is_empty() {
         item(format!(
             "Deploy code that {}, and let the old code drain.",
-            before.join(", ")
+            listing(&before)
         ));
     }
     item("Apply this migration (`cargo run -p migration -- up`).".to_owned());
     if !after.is_empty() {
-        item(format!("Then deploy code that uses {}.", after.join(", ")));
+        item(format!("Then deploy code that uses {}.", listing(&after)));
     }
     for rename in together {
         lines.push(format!(
@@ -154,4 +154,33 @@ pub fn rollout_lines(changes: &[Change], new: &Schema) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Up to eight items in full; beyond that the first six and how many more, so that an initial
+/// migration of a thousand tables says so in one readable line.
+fn listing(items: &[String]) -> String {
+    const SHOWN: usize = 6;
+    if items.len() <= SHOWN + 2 {
+        return items.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        items[..SHOWN].join(", "),
+        items.len() - SHOWN
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listing;
+
+    #[test]
+    fn long_listings_are_cut_to_a_readable_line() {
+        let tables = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        assert_eq!(listing(&tables(8)), "t0, t1, t2, t3, t4, t5, t6, t7");
+        assert_eq!(
+            listing(&tables(1000)),
+            "t0, t1, t2, t3, t4, t5 and 994 more"
+        );
+    }
 }

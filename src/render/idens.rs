@@ -28,10 +28,14 @@ pub(super) struct Idens {
     variants_taken: BTreeMap<String, BTreeSet<String>>,
     /// Whether a column is written with a `sea_orm_migration::schema` function.
     pub(super) schema_helpers: bool,
-    /// The tables this migration changes, once known: each gets its enum, and a table it only
-    /// points at (a foreign key's target) is named by its string. `None` while a first pass
-    /// over the changes finds them ([`Idens::changed_tables`]).
+    /// The tables this migration changes, once known or guessed: each gets its enum, and a
+    /// table it only points at (a foreign key's target) is named by its string. `None` while
+    /// a first pass over the changes finds them ([`Idens::changed_tables`]).
     changed: Option<BTreeSet<String>>,
+    /// The tables named other than as a reference: what the changes change.
+    named: BTreeSet<String>,
+    /// The tables asked about as references, whose naming depended on `changed`.
+    referenced: BTreeSet<String>,
 }
 
 /// Names a generated file uses (imports, prelude types, the migration itself): no enum may
@@ -74,37 +78,64 @@ impl Idens {
         }
     }
 
-    /// The tables named so far other than as a reference: after a first pass over a
-    /// migration's changes, the tables it changes.
+    /// The tables named so far other than as a reference: after a pass over a migration's
+    /// changes, the tables it changes.
     pub(super) fn changed_tables(self) -> BTreeSet<String> {
-        self.tables.into_keys().collect()
+        self.named
+    }
+
+    /// Whether the pass named every referenced table as it would have knowing the tables the
+    /// changes change: then a pass made with a guess is the pass made knowing them.
+    pub(super) fn guessed_right(&self) -> bool {
+        let guess = self.changed.as_ref().expect("a pass with a guess");
+        self.referenced
+            .iter()
+            .all(|table| guess.contains(table) == self.named.contains(table))
     }
 
     /// A table a foreign key (or its parents check) points at: its enum when the migration
     /// changes the table too, else its name as a string, so that a table named only there
     /// costs no enum of its own.
     pub(super) fn referenced_table(&mut self, table: &str) -> TokenStream {
+        self.referenced.insert(table.to_owned());
         match &self.changed {
-            Some(changed) if changed.contains(table) => self.table(table),
+            Some(changed) if changed.contains(table) => self.table_enum(table),
             _ => quote!(#table),
         }
     }
 
     /// A column of a [`Idens::referenced_table`], named the same way.
     pub(super) fn referenced_column(&mut self, table: &str, column: &str) -> TokenStream {
+        self.referenced.insert(table.to_owned());
         match &self.changed {
-            Some(changed) if changed.contains(table) => self.column(table, column),
+            Some(changed) if changed.contains(table) => self.column_variant(table, column),
             _ => quote!(#column),
         }
     }
 
     pub(super) fn table(&mut self, table: &str) -> TokenStream {
+        self.name(table);
+        self.table_enum(table)
+    }
+
+    pub(super) fn column(&mut self, table: &str, column: &str) -> TokenStream {
+        self.name(table);
+        self.column_variant(table, column)
+    }
+
+    fn name(&mut self, table: &str) {
+        if !self.named.contains(table) {
+            self.named.insert(table.to_owned());
+        }
+    }
+
+    fn table_enum(&mut self, table: &str) -> TokenStream {
         self.tables.entry(table.to_owned()).or_default();
         let e = self.enum_ident(table);
         quote!(#e::Table)
     }
 
-    pub(super) fn column(&mut self, table: &str, column: &str) -> TokenStream {
+    fn column_variant(&mut self, table: &str, column: &str) -> TokenStream {
         let columns = self.tables.entry(table.to_owned()).or_default();
         if !columns.iter().any(|c| c == column) {
             columns.push(column.to_owned());

@@ -7,6 +7,7 @@ use crate::model::Schema;
 use crate::plan::Plan;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+use std::collections::BTreeSet;
 
 mod builders;
 mod changes;
@@ -33,19 +34,22 @@ pub fn render_migration(
 ) -> String {
     let online = plan.runs_outside_transaction();
     // A first pass finds the tables the migration changes; the second names them.
-    let changed = {
-        let mut probe = Idens::default();
-        probe.set_enums(new);
-        render_changes(&plan.up, &mut probe);
-        probe.set_enums(old);
-        render_changes(&plan.down, &mut probe);
-        probe.changed_tables()
+    // Which tables get an enum depends on the tables the migration changes, known only once
+    // every change is rendered. The tables it creates are the usual answer, so one pass guesses
+    // them; where the guess named a referenced table otherwise than the answer would have, a
+    // second pass knows the answer.
+    let pass = |changed: BTreeSet<String>| {
+        let mut idens = Idens::for_changed(changed);
+        idens.set_enums(new);
+        let up = render_changes(&plan.up, &mut idens);
+        idens.set_enums(old);
+        let down = render_changes(&plan.down, &mut idens);
+        (idens, up, down)
     };
-    let mut idens = Idens::for_changed(changed);
-    idens.set_enums(new);
-    let up = render_changes(&plan.up, &mut idens);
-    idens.set_enums(old);
-    let down = render_changes(&plan.down, &mut idens);
+    let (mut idens, mut up, mut down) = pass(created_tables(plan));
+    if !idens.guessed_right() {
+        (idens, up, down) = pass(idens.changed_tables());
+    }
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -153,6 +157,19 @@ pub fn render_migration(
 /// changes each, outside the `async fn`: there every builder's temporaries would live across
 /// its `.await`, in the future's state, which rustc lays out at a cost that grows faster than
 /// the list (an initial migration of hundreds of tables).
+/// The tables the plan's `up` creates.
+fn created_tables(plan: &Plan) -> BTreeSet<String> {
+    plan.up
+        .iter()
+        .flat_map(|step| [&step.sqlite, &step.postgres, &step.mysql])
+        .flatten()
+        .filter_map(|op| match op {
+            crate::plan::Op::CreateTable { table, .. } => Some(table.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 const CHANGES_PER_PART: usize = 100;
 
 /// `changes` built by functions `{direction}_1`, `{direction}_2`, ... (added to `parts`), and
