@@ -74,7 +74,9 @@ fn words(s: &str) -> impl Iterator<Item = &str> {
                     cuts.push(&piece[start..=i]);
                     start = i + 1;
                     mode = Mode::Boundary;
-                } else if mode == Mode::Uppercase && c.is_ascii_uppercase() && next.is_ascii_lowercase()
+                } else if mode == Mode::Uppercase
+                    && c.is_ascii_uppercase()
+                    && next.is_ascii_lowercase()
                 {
                     cuts.push(&piece[start..i]);
                     start = i;

@@ -158,7 +158,7 @@ pub fn rollout_lines(changes: &[Change], new: &Schema) -> Vec<String> {
 
 /// Up to eight items in full; beyond that the first six and how many more, so that an initial
 /// migration of a thousand tables says so in one readable line.
-fn listing(items: &[String]) -> String {
+pub(crate) fn listing(items: &[String]) -> String {
     const SHOWN: usize = 6;
     if items.len() <= SHOWN + 2 {
         return items.join(", ");

@@ -531,7 +531,10 @@ fn a_relation_naming_a_missing_column_is_an_error_at_its_line() {
     };
     let schema = set.extract().unwrap().schema;
     assert_eq!(
-        schema.tables["thing"].foreign_keys.keys().collect::<Vec<_>>(),
+        schema.tables["thing"]
+            .foreign_keys
+            .keys()
+            .collect::<Vec<_>>(),
         ["fk-thing-owner_id"]
     );
 }

@@ -1,8 +1,8 @@
 //! The `DeriveIden` enums a migration names its tables and columns with: one enum a table,
 //! variants in column order, every SeaORM name turned into a valid, unique identifier.
 
-use crate::model::Schema;
 use crate::case::{snake_case, upper_camel_case};
+use crate::model::Schema;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
@@ -180,8 +180,8 @@ impl Idens {
             let mut columns = columns.clone();
             columns.sort_by_key(|c| position(c).unwrap_or(usize::MAX));
             let e = &self.enum_names[table];
-            let table_attr = (snake_case(&e.to_string()) != *table)
-                .then(|| quote!(#[sea_orm(iden = #table)]));
+            let table_attr =
+                (snake_case(&e.to_string()) != *table).then(|| quote!(#[sea_orm(iden = #table)]));
             let names: Vec<String> = columns
                 .iter()
                 .map(|c| self.variant_names[&(table.clone(), c.clone())].to_string())

@@ -7,9 +7,9 @@ use super::Unresolved;
 use super::attrs::{SeaOrm, derives_any};
 use super::modules::{Crate, line_of, unraw};
 use super::types::{Types, convert_case, option_inner, type_text};
+use crate::case::{snake_case, upper_camel_case};
 use crate::extract::{DeclaredRename, ReadEntity, read_default, split_renamed_from};
 use crate::model::{Column, ForeignKey, ForeignKeyAction, Index, Table};
-use crate::case::{snake_case, upper_camel_case};
 use sea_query::Expr;
 use std::collections::BTreeMap;
 
