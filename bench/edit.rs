@@ -410,7 +410,12 @@ fn targets(rows: &[Row]) -> String {
             _ => None,
         };
         if let Some(limit) = edit_limit {
-            line(format!("edit to migration at {}", row.n), row.edit_s, limit, "s");
+            line(
+                format!("edit to migration at {}", row.n),
+                row.edit_s,
+                limit,
+                "s",
+            );
         }
         if row.n == 1000 {
             line("initial generate at 1000".into(), row.initial_s, 0.5, "s");

@@ -533,7 +533,7 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
     say!("  migration/src/main.rs runs the migrator through tidemark_runtime::run_cli");
     if done.entities.len() >= LARGE_SCHEMA {
         say!(
-            "With {} entities, `generate` and `check` run about three times faster when the \
+            "With {} entities, `generate` and `check` run three to four times faster when the \
              generator is optimized in the dev profile; at the cost of a longer first build, add \
              to Cargo.toml:",
             done.entities.len()
@@ -576,7 +576,7 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
 }
 
 /// From this many entities the generator is worth optimizing in the dev profile: a no-op
-/// `check` takes 0.16 s at 200 entities and 0.77 s at 1,000 unoptimized, 0.18 s at 1,000
+/// `check` takes 0.15 s at 200 entities and 0.75 s at 1,000 unoptimized, 0.19 s at 1,000
 /// optimized (bench/results/edit.md, edit-optimized.md).
 const LARGE_SCHEMA: usize = 200;
 
