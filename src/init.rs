@@ -403,18 +403,22 @@ fn write_tool_crate(
         Path::new("..").join(entity_dir).display(),
     );
     let rust_name = entity_crate.replace('-', "_");
-    let list: String = entities
+    let paths: Vec<String> = entities
         .iter()
-        .map(|module| format!("        {module}::Entity,\n"))
+        .map(|module| {
+            let module = module
+                .strip_prefix(&format!("{entity_crate}::"))
+                .map_or(module.clone(), |rest| format!("{rust_name}::{rest}"));
+            format!("{module}::Entity")
+        })
         .collect();
     let main = format!(
         "//! This workspace's tidemark (`cargo run -p tool -- --help`). The entities are read \
          from\n//! the `{entity_crate}` crate's source; the list is the compiled fallback, for \
          what the source\n//! reader cannot read. A new entity module is read without being \
-         listed here.\n\n\
-         tidemark::main!(\n    \"{entity_crate}\",\n    [\n{list}    ]\n);\n"
-    )
-    .replace(&format!("{entity_crate}::"), &format!("{rust_name}::"));
+         listed here.\n\n{}",
+        main_call(entity_crate, &paths)
+    );
     write(&tool_dir.join("Cargo.toml"), &manifest)?;
     write(&tool_dir.join("src/main.rs"), &main)
 }
@@ -539,9 +543,64 @@ fn baseline_schema(live: &Schema, entities: &Schema, backend: Backend) -> Schema
     baseline
 }
 
+/// `tidemark::main!("crate", [paths])` laid out as `cargo fmt` lays out a macro call: on one
+/// line while its arguments fit rustfmt's 60-column call width, else one argument a line, the
+/// list on one line while it fits the 60-column array width, else one path a line. A macro's
+/// list keeps its trailing comma as written, so it is written without one.
+fn main_call(entity_crate: &str, paths: &[String]) -> String {
+    const SMALL_WIDTH: usize = 60;
+    const MAX_WIDTH: usize = 100;
+    let list = format!("[{}]", paths.join(", "));
+    let args = format!("\"{entity_crate}\", {list}");
+    let one_line = format!("tidemark::main!({args});\n");
+    if args.len() <= SMALL_WIDTH && one_line.len() <= MAX_WIDTH + 1 {
+        return one_line;
+    }
+    let list = if list.len() <= SMALL_WIDTH && 4 + list.len() <= MAX_WIDTH {
+        format!("    {list}\n")
+    } else {
+        let items: Vec<String> = paths.iter().map(|p| format!("        {p}")).collect();
+        format!("    [\n{}\n    ]\n", items.join(",\n"))
+    };
+    format!("tidemark::main!(\n    \"{entity_crate}\",\n{list});\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tool's `main.rs` passes `cargo fmt --check` as written, however many entities.
+    #[test]
+    fn the_tool_main_is_laid_out_as_rustfmt_lays_it_out() {
+        for (krate, module) in [("entity", "entity"), ("app-entities", "app_entities")] {
+            for n in [1, 2, 3, 6, 40] {
+                let paths: Vec<String> = (0..n)
+                    .map(|i| format!("{module}::table_{i:02}::Entity"))
+                    .collect();
+                let written = main_call(krate, &paths);
+                let mut rustfmt = std::process::Command::new("rustfmt")
+                    .args(["--edition", "2024"])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("rustfmt, from the toolchain");
+                use std::io::Write;
+                rustfmt
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(written.as_bytes())
+                    .unwrap();
+                let formatted = rustfmt.wait_with_output().unwrap();
+                assert!(formatted.status.success());
+                assert_eq!(
+                    written,
+                    String::from_utf8(formatted.stdout).unwrap(),
+                    "{n} entities of {krate}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn sea_orm_cli_main_is_wired_to_the_runtime() {

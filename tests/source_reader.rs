@@ -513,7 +513,7 @@ fn a_relation_naming_a_missing_column_is_an_error_at_its_line() {
     };
     assert_eq!(
         err.to_string(),
-        "/crate/src/thing.rs:12: relation `Owner`: `Column::OwnerUuid` is not a column of \
+        "/crate/src/thing.rs:11: relation `Owner`: `Column::OwnerUuid` is not a column of \
          `app::thing` (its columns: Id, OwnerId)"
     );
 
@@ -522,7 +522,7 @@ fn a_relation_naming_a_missing_column_is_an_error_at_its_line() {
     };
     assert!(
         err.to_string()
-            .ends_with("relation `Owner`: on_delete = \"Obliterate\" is not a ForeignKeyAction"),
+            .contains("thing.rs:11: relation `Owner`: on_delete = \"Obliterate\" is not a ForeignKeyAction (Cascade,"),
         "{err}"
     );
 

@@ -408,7 +408,12 @@ pub(super) fn relations(
     }
     let table = &partial.entity.table.name;
     for variant in &relation.variants {
-        let line = line_of(&variant.ident);
+        // Where the relation is written: its `#[sea_orm(...)]`, above the variant.
+        let line = variant
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("sea_orm"))
+            .map_or_else(|| line_of(&variant.ident), line_of);
         let attrs =
             SeaOrm::of(&variant.attrs).map_err(|e| RelationStop::Unresolved(stop(line, e)))?;
         let Some(target) = attrs.str("belongs_to") else {
@@ -439,7 +444,8 @@ pub(super) fn relations(
                 Some("SetNull") => Ok(ForeignKeyAction::SetNull),
                 Some("SetDefault") => Ok(ForeignKeyAction::SetDefault),
                 Some(other) => Err(RelationStop::Invalid(what(format!(
-                    "{key} = {other:?} is not a ForeignKeyAction"
+                    "{key} = {other:?} is not a ForeignKeyAction (Cascade, NoAction, Restrict, \
+                     SetDefault or SetNull)"
                 )))),
             }
         };
