@@ -213,3 +213,52 @@ fn a_long_migration_builds_its_changes_in_parts() {
     assert!(!source.contains("fn up_3()"), "{source}");
     assert!(source.contains("fn down_1() -> Vec<Change> {"), "{source}");
 }
+
+/// A table a foreign key points at gets an enum exactly when the migration changes it too:
+/// created with it, or altered (which the renderer learns only after a first pass), and is
+/// named by its string when it is only pointed at.
+#[test]
+fn a_referenced_table_is_named_by_enum_only_where_the_migration_changes_it() {
+    let owner = |extra: Vec<Column>| {
+        let mut owner = item(extra);
+        owner.name = "owner".into();
+        owner
+    };
+    let mut pointing = item(vec![col("owner_id", ColumnType::Integer, true)]);
+    pointing.foreign_keys.insert(
+        "fk-item-owner_id".into(),
+        ForeignKey {
+            name: "fk-item-owner_id".into(),
+            columns: vec!["owner_id".into()],
+            ref_table: "owner".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ForeignKeyAction::Cascade,
+            on_update: ForeignKeyAction::NoAction,
+        },
+    );
+    let none = Renames::default();
+    let rendered = |old: Vec<Table>, new: Vec<Table>| {
+        render(&schema(old), &schema(new), &none, &Backfills::new())
+    };
+
+    let only_pointed_at = rendered(
+        vec![item(vec![]), owner(vec![])],
+        vec![pointing.clone(), owner(vec![])],
+    );
+    assert!(!only_pointed_at.contains("enum Owner"), "{only_pointed_at}");
+    assert!(only_pointed_at.contains("\"owner\""), "{only_pointed_at}");
+
+    let also_altered = rendered(
+        vec![item(vec![]), owner(vec![])],
+        vec![
+            pointing.clone(),
+            owner(vec![col("note", ColumnType::Text, true)]),
+        ],
+    );
+    assert!(also_altered.contains("enum Owner"), "{also_altered}");
+    assert!(!also_altered.contains("\"owner\""), "{also_altered}");
+
+    let created = rendered(vec![item(vec![])], vec![pointing, owner(vec![])]);
+    assert!(created.contains("enum Owner"), "{created}");
+    assert!(!created.contains("\"owner\""), "{created}");
+}
