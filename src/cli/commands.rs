@@ -576,7 +576,7 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
 }
 
 /// From this many entities the generator is worth optimizing in the dev profile: a no-op
-/// `check` takes 0.15 s at 200 entities and 0.75 s at 1,000 unoptimized, 0.19 s at 1,000
+/// `check` takes 0.15 s at 200 entities and 0.76 s at 1,000 unoptimized, 0.19 s at 1,000
 /// optimized (bench/results/edit.md, edit-optimized.md).
 const LARGE_SCHEMA: usize = 200;
 
