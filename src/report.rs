@@ -42,20 +42,31 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
             _ => None,
         })
         .collect();
+    let steps = plan
+        .up
+        .iter()
+        .filter(|s| !s.ops(backend).is_empty())
+        .count();
+    // A long plan (an initial migration of many tables) lists in full only the steps that
+    // cost more than a brief catalog change; the brief ones are counted.
+    let long = steps > LONG_PLAN;
+    let mut brief_steps = 0;
     for step in &plan.up {
         let ops = step.ops(backend);
         if ops.is_empty() {
             continue;
         }
         n += 1;
-        lines.push(format!("  {n}. {}", step.summary));
+        let mut step_lines = vec![format!("  {n}. {}", step.summary)];
+        let mut brief = true;
         for op in ops {
             let mut a = assess(op, backend);
             if a.cost.is_risky() && op.scanned_table().is_some_and(|t| created.contains(&t)) {
                 a.lock = "none that waits: the table is new and empty";
                 a.cost = Cost::Brief;
             }
-            lines.push(format!(
+            brief &= a.cost == Cost::Brief;
+            step_lines.push(format!(
                 "     - {}: {}; {}",
                 a.action,
                 a.lock,
@@ -65,6 +76,22 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
                 risks.push(format!("step {n}, {}: {}", a.action, a.note));
             }
         }
+        if long && brief {
+            brief_steps += 1;
+        } else {
+            lines.extend(step_lines);
+        }
+    }
+    if brief_steps > 0 {
+        let which = if brief_steps == steps {
+            format!("All {steps} steps")
+        } else {
+            format!("The other {brief_steps} of the {steps} steps")
+        };
+        lines.push(format!(
+            "  {which} only make brief, catalog-only changes (each statement: `cargo run -- \
+             sql NAME`)"
+        ));
     }
     if n == 0 {
         lines.push(format!(
@@ -77,6 +104,10 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
     }
     lines
 }
+
+/// From this many steps, the plan lists only the steps that cost more than a brief catalog
+/// change.
+pub(crate) const LONG_PLAN: usize = 30;
 
 /// The order in which to ship the code and the migration, per kind of change.
 ///

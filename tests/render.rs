@@ -262,3 +262,34 @@ fn a_referenced_table_is_named_by_enum_only_where_the_migration_changes_it() {
     assert!(created.contains("enum Owner"), "{created}");
     assert!(!created.contains("\"owner\""), "{created}");
 }
+
+/// An initial migration of many tables: the plan lists the steps that cost more than a brief
+/// catalog change, and counts the others.
+#[test]
+fn a_long_plan_lists_only_the_steps_that_cost_more_than_a_catalog_change() {
+    let table = |i: usize| {
+        let mut t = item(vec![]);
+        t.name = format!("t{i:02}");
+        t
+    };
+    let old = schema(vec![item(vec![])]);
+    let mut new_tables: Vec<Table> = (0..40).map(table).collect();
+    new_tables.push(item(vec![col("code", ColumnType::String(Some(20)), false)]));
+    let new = schema(new_tables);
+    let changes = diff::diff(&old, &new, &Renames::default());
+    let backfills: Backfills =
+        [(("item".to_owned(), "code".to_owned()), "'n/a'".to_owned())].into();
+    let plan = plan::plan(&old, &new, &changes, &backfills, plan::Safety::Online).unwrap();
+    let lines = tidemark::report::plan_lines(&plan, tidemark::backend::Backend::Postgres);
+    let text = lines.join("\n");
+    assert!(text.contains("committed batches"), "{text}");
+    assert!(!text.contains("Create table `t00`"), "{text}");
+    let counted = lines
+        .iter()
+        .find(|l| l.starts_with("  The other 40 of the "))
+        .unwrap_or_else(|| panic!("the brief steps are counted:\n{text}"));
+    assert!(counted.ends_with(
+        "only make brief, catalog-only changes (each statement: `cargo run -- sql NAME`)"
+    ));
+    assert!(lines.len() < 20, "{text}");
+}

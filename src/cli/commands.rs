@@ -90,8 +90,19 @@ pub(super) fn generate(
                 say!("      written with `cargo run -- rehash`, and what it makes beyond the");
                 say!("      entities with `cargo run -- record`");
             }
-            for line in &g.summary {
+            let shown = if g.summary.len() > crate::report::LONG_PLAN {
+                10
+            } else {
+                g.summary.len()
+            };
+            for line in &g.summary[..shown] {
                 say!("    - {line}");
+            }
+            if shown < g.summary.len() {
+                say!(
+                    "    - and {} more, listed at the top of the file",
+                    g.summary.len() - shown
+                );
             }
             if !g.lossy_down.is_empty() {
                 say!("  `down` restores the schema but not all data:");
