@@ -35,6 +35,8 @@ pub struct Initialized {
     pub default_member: bool,
     /// The baseline: `None` when the migration crate has no migrations yet.
     pub baseline: Option<Baseline>,
+    /// Whether the workspace's `.gitignore` now ignores the migrator's lock files.
+    pub ignores_lock_files: bool,
 }
 
 /// The schema recorded as what the existing migrations make.
@@ -172,11 +174,16 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
         root_doc["workspace"]["default-members"] = toml_edit::value(defaults);
     }
 
+    let gitignore = ws.root.join(".gitignore");
+    let ignored = std::fs::read_to_string(&gitignore)
+        .ok()
+        .and_then(ignore_lock_files);
     let kept: Vec<Kept> = [
         root_manifest.clone(),
         migration_manifest.clone(),
         migration_main.clone(),
         ws.root.join("Cargo.lock"),
+        gitignore.clone(),
     ]
     .into_iter()
     .map(|path| Kept {
@@ -188,6 +195,9 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
         write(&root_manifest, &root_doc.to_string())?;
         write(&migration_manifest, &migration_doc.to_string())?;
         write(&migration_main, &new_main)?;
+        if let Some(text) = &ignored {
+            write(&gitignore, text)?;
+        }
         write_tool_crate(&tool_dir, &entity_crate, &entity_dir, &entities, options)?;
         record_baseline(ws, &entity_crate, options)
     })();
@@ -197,6 +207,7 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
             entities,
             default_member,
             baseline,
+            ignores_lock_files: ignored.is_some(),
         }),
         Err(err) => {
             for file in &kept {
@@ -209,6 +220,25 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<Initialized> {
             Err(err)
         }
     }
+}
+
+/// A `.gitignore` with the migrator's lock files (`tidemark.sqlite.migrator-lock`, beside a
+/// SQLite database, held while `up` or `down` runs) added; `None` when it already ignores them.
+/// A workspace without a `.gitignore` gets none: it may not be kept in git.
+fn ignore_lock_files(text: String) -> Option<String> {
+    if text
+        .lines()
+        .any(|line| line.trim().ends_with(".migrator-lock"))
+    {
+        return None;
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# The lock tidemark's migrator holds beside a SQLite database while it runs.\n");
+    text.push_str("*.migrator-lock\n");
+    Some(text)
 }
 
 fn parse_toml(text: &str, path: &Path) -> Result<toml_edit::DocumentMut> {
@@ -600,6 +630,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_gitignore_gets_the_lock_files_once() {
+        let added = ignore_lock_files("/target".into()).expect("added");
+        assert_eq!(
+            added,
+            "/target\n# The lock tidemark's migrator holds beside a SQLite database while it \
+             runs.\n*.migrator-lock\n"
+        );
+        assert_eq!(ignore_lock_files(added), None);
+        assert_eq!(
+            ignore_lock_files("tidemark.sqlite.migrator-lock\n".into()),
+            None
+        );
     }
 
     #[test]

@@ -402,6 +402,7 @@ fn sea_orm_cli_workspace(ws: &Path) {
     )
     .unwrap();
     std::fs::copy(project_root().join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
+    std::fs::write(ws.join(".gitignore"), "/target\n").unwrap();
     let migration = ws.join("migration");
     std::fs::create_dir_all(migration.join("src")).unwrap();
     std::fs::write(
@@ -574,6 +575,11 @@ fn init_adopts_a_sea_orm_cli_workspace_with_its_migrations() {
     assert!(
         stdout.contains("Next: cargo run -- generate --autogenerate"),
         "{stdout}"
+    );
+    let ignored = std::fs::read_to_string(ws.join(".gitignore")).unwrap();
+    assert!(
+        ignored.starts_with("/target\n") && ignored.ends_with("\n*.migrator-lock\n"),
+        "{ignored}"
     );
     let tool = std::fs::read_to_string(ws.join("tool/src/main.rs")).unwrap();
     assert!(

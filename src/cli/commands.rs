@@ -542,6 +542,9 @@ pub(super) fn init(ws: &Workspace, options: &crate::init::InitOptions) -> Result
     );
     say!("  migration/Cargo.toml  depends on tidemark-runtime");
     say!("  migration/src/main.rs runs the migrator through tidemark_runtime::run_cli");
+    if done.ignores_lock_files {
+        say!("  .gitignore            ignores *.migrator-lock, the migrator's lock file");
+    }
     if done.entities.len() >= LARGE_SCHEMA {
         say!(
             "With {} entities, `generate` and `check` run three to four times faster when the \
