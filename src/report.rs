@@ -5,7 +5,7 @@
 use crate::backend::Backend;
 use crate::diff::Change;
 use crate::model::Schema;
-use crate::plan::{Cost, Op, Plan, assess};
+use crate::plan::{Cost, Plan, assess};
 
 /// The plan of `up` on `backend`, one block per step.
 pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
@@ -33,15 +33,7 @@ pub fn plan_lines(plan: &Plan, backend: Backend) -> Vec<String> {
     let mut risks = Vec::new();
     let mut n = 0;
     // Tables this migration creates are empty while it runs: nothing to scan or wait for.
-    let created: Vec<&str> = plan
-        .up
-        .iter()
-        .flat_map(|s| s.ops(backend))
-        .filter_map(|op| match op {
-            Op::CreateTable { table, .. } => Some(table.name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let created = plan.created_tables(backend);
     let steps = plan
         .up
         .iter()

@@ -1,12 +1,15 @@
 //! Bad input gets a clear error that says what and where, and leaves every file as it was.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tidemark::diff::Renames;
 use tidemark::entities;
 use tidemark::generate::{self, GenerateOptions, NoTerminal, Outcome, Questioner};
 use tidemark::plan::Backfills;
 use tidemark::workspace::Workspace;
+
+#[path = "common/tree.rs"]
+mod tree;
+use tree::tree;
 
 mod v1 {
     pub mod item {
@@ -103,23 +106,6 @@ fn workspace() -> (tempfile::TempDir, Workspace) {
     .unwrap();
     assert!(matches!(out, Outcome::Generated(_)));
     (dir, ws)
-}
-
-/// Every file under `root`, with its bytes.
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]

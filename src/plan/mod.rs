@@ -98,6 +98,18 @@ impl Step {
 }
 
 impl Plan {
+    /// The tables `up` creates on `backend`: empty while the migration runs.
+    pub fn created_tables(&self, backend: Backend) -> std::collections::BTreeSet<&str> {
+        self.up
+            .iter()
+            .flat_map(|step| step.ops(backend))
+            .filter_map(|op| match op {
+                Op::CreateTable { table, .. } => Some(table.name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether any step, up or down, on any backend, must run outside a transaction.
     pub fn runs_outside_transaction(&self) -> bool {
         self.up

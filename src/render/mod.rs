@@ -46,7 +46,12 @@ pub fn render_migration(
         let down = render_changes(&plan.down, &mut idens);
         (idens, up, down)
     };
-    let (mut idens, mut up, mut down) = pass(created_tables(plan));
+    let created = crate::backend::Backend::ALL
+        .into_iter()
+        .flat_map(|backend| plan.created_tables(backend))
+        .map(str::to_owned)
+        .collect();
+    let (mut idens, mut up, mut down) = pass(created);
     if !idens.guessed_right() {
         (idens, up, down) = pass(idens.changed_tables());
     }
@@ -157,19 +162,6 @@ pub fn render_migration(
 /// changes each, outside the `async fn`: there every builder's temporaries would live across
 /// its `.await`, in the future's state, which rustc lays out at a cost that grows faster than
 /// the list (an initial migration of hundreds of tables).
-/// The tables the plan's `up` creates.
-fn created_tables(plan: &Plan) -> BTreeSet<String> {
-    plan.up
-        .iter()
-        .flat_map(|step| [&step.sqlite, &step.postgres, &step.mysql])
-        .flatten()
-        .filter_map(|op| match op {
-            crate::plan::Op::CreateTable { table, .. } => Some(table.name.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 const CHANGES_PER_PART: usize = 100;
 
 /// `changes` built by functions `{direction}_1`, `{direction}_2`, ... (added to `parts`), and

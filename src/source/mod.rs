@@ -94,24 +94,9 @@ pub fn read_crate_with(lib_rs: &Path, crate_name: &str, read: ReadFile) -> Resul
 pub fn entity_modules(lib_rs: &Path, crate_name: &str) -> Result<Vec<String>> {
     let krate = modules::Crate::load(lib_rs, &|path| std::fs::read_to_string(path))?;
     let crate_name = crate_name.replace('-', "_");
-    let derives_model = |item: &syn::Item| {
-        let syn::Item::Struct(item) = item else {
-            return false;
-        };
-        item.attrs.iter().any(|attr| {
-            attr.path().is_ident("derive")
-                && attr
-                    .parse_args_with(
-                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                    )
-                    .is_ok_and(|paths| {
-                        paths.iter().any(|p| {
-                            p.segments
-                                .last()
-                                .is_some_and(|s| s.ident == "DeriveEntityModel")
-                        })
-                    })
-        })
+    let derives_model = |item: &syn::Item| match item {
+        syn::Item::Struct(s) => attrs::derives_any(&s.attrs, &["DeriveEntityModel"]),
+        _ => false,
     };
     Ok(krate
         .modules
