@@ -778,3 +778,86 @@ fn sqlite_rows(db: &Path, query: &str) -> Vec<Vec<String>> {
             .collect()
     })
 }
+
+/// A workspace of 200 entities with no migrations yet: `init` needs no build for it.
+fn large_workspace(ws: &Path) {
+    sea_orm_cli_workspace(ws);
+    let src = ws.join("entity/src");
+    let mut lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    for i in 0..198 {
+        lib.push_str(&format!("pub mod table_{i:03};\n"));
+        std::fs::write(
+            src.join(format!("table_{i:03}.rs")),
+            format!(
+                "use sea_orm::entity::prelude::*;\n\n\
+                 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]\n\
+                 #[sea_orm(table_name = \"table_{i:03}\")]\n\
+                 pub struct Model {{\n    #[sea_orm(primary_key)]\n    pub id: i32,\n}}\n\n\
+                 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]\n\
+                 pub enum Relation {{}}\n\n\
+                 impl ActiveModelBehavior for ActiveModel {{}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(src.join("lib.rs"), lib).unwrap();
+    let migration = ws.join("migration/src");
+    std::fs::remove_file(migration.join("m20220101_000001_create_table.rs")).unwrap();
+    std::fs::write(
+        migration.join("lib.rs"),
+        "pub use sea_orm_migration::prelude::*;\n\npub struct Migrator;\n\n\
+         #[async_trait::async_trait]\nimpl MigratorTrait for Migrator {\n    \
+         fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![]\n    }\n}\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn init_optimizes_the_generator_of_a_large_schema_unless_told_to_keep_the_profile() {
+    let _lock = user_workspace_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    large_workspace(ws);
+    let (code, stdout, stderr) = tidemark(ws, &["init"]);
+    assert_eq!(code, 0, "init:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "optimizes tidemark, syn, proc-macro2, serde_json, sha2 in the dev profile: with \
+             200 entities"
+        ),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
+    for package in ["tidemark", "syn", "proc-macro2", "serde_json", "sha2"] {
+        assert!(
+            manifest.contains(&format!("[profile.dev.package.{package}]\nopt-level = 2\n")),
+            "{manifest}"
+        );
+    }
+    // Cargo reads the profile as written.
+    let metadata = Command::new(env!("CARGO"))
+        .current_dir(ws)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        metadata.status.success(),
+        "{}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    large_workspace(ws);
+    let (code, stdout, stderr) = tidemark(ws, &["init", "--keep-dev-profile"]);
+    assert_eq!(code, 0, "init:\n{stdout}\n{stderr}");
+    assert!(!stdout.contains("dev profile"), "{stdout}");
+    let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("[profile"), "{manifest}");
+}

@@ -287,6 +287,7 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
             from_database,
             scratch_url,
             tidemark_path,
+            keep_dev_profile,
         } => commands::init(
             ws,
             &crate::init::InitOptions {
@@ -294,6 +295,7 @@ fn run(cli: Cli, load: &mut LoadEntities) -> Result<ExitCode> {
                 from_database,
                 scratch_server: scratch_url,
                 tidemark_path: tidemark_path.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                keep_dev_profile,
             },
         ),
     }
