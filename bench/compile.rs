@@ -100,7 +100,7 @@ fn render(n: usize) -> String {
         plan::Safety::Online,
     )
     .expect("an initial schema plans");
-    tidemark::render::render_migration("initial", &summary, &plan, &old, &new, &[], false)
+    tidemark::render::render_migration("initial", &summary, &plan, &old, &new, &[], false).source
 }
 
 fn write_crate(dir: &Path, runtime: &Path, source: &str) {

@@ -66,16 +66,30 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The hash of a migration's code: its tokens, without comments and doc comments.
 pub fn hash_source(source: &str, path: &std::path::Path) -> Result<String> {
-    let tokens: TokenStream =
-        source
-            .parse()
-            .map_err(|e: proc_macro2::LexError| Error::UnhashableMigration {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })?;
-    let mut text = String::new();
+    let text = code_text(source).map_err(|e| Error::UnhashableMigration {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(code_hash([text.as_str()]))
+}
+
+/// A migration's code as its hash reads it: its tokens, without comments and doc comments, as
+/// text. Cut between two items, a file's text is its pieces' texts one after the other, so a
+/// file written in pieces can be hashed as they are written.
+pub fn code_text(source: &str) -> std::result::Result<String, proc_macro2::LexError> {
+    let tokens: TokenStream = source.parse()?;
+    let mut text = String::with_capacity(source.len());
     write_tokens(tokens, &mut text);
-    Ok(hex(&Sha256::digest(text.as_bytes())))
+    Ok(text)
+}
+
+/// The hash of the code whose [`code_text`] is `pieces`, in order.
+pub fn code_hash<'a>(pieces: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = Sha256::new();
+    for piece in pieces {
+        hasher.update(piece.as_bytes());
+    }
+    hex(&hasher.finalize())
 }
 
 /// Writes `tokens` as text, leaving out `#[doc = ...]` and `#![doc = ...]` attributes.
@@ -151,14 +165,19 @@ fn bytes_hash(source: &str) -> String {
 
 /// The sum once `module` (whose code is `source`) is registered after `registered`: the
 /// recorded lines and the new one, or, when there is no file yet, every migration as it is.
-pub fn with_new(ws: &Workspace, registered: &[String], module: &str, source: &str) -> Result<Sum> {
+/// `code_hash` is the source's [`hash_source`], which the renderer computes as it writes.
+pub fn with_new(
+    ws: &Workspace,
+    registered: &[String],
+    module: &str,
+    source: &str,
+    code_hash: &str,
+) -> Result<Sum> {
     let mut sum = match read(ws)? {
         Some((recorded, _)) => recorded,
         None => compute(ws, registered)?,
     };
-    let path = ws.migration_file(module);
-    sum.entries
-        .push((module.to_owned(), hash_source(source, &path)?));
+    sum.entries.push((module.to_owned(), code_hash.to_owned()));
     sum.bytes.insert(module.to_owned(), bytes_hash(source));
     Ok(sum)
 }
@@ -282,6 +301,16 @@ mod tests {
         let c = hash_source("fn up() { run(2); }", path).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_file_hashed_in_pieces_cut_between_items_is_the_file_hashed_whole() {
+        let head = "//! doc\nuse a::b;\n\n#[derive(X)]\npub struct M;\n";
+        let tail = "\n// note\nfn up_1() -> Vec<C> {\n    Vec::from([c(\"x\"), d(1)])\n}\n";
+        let whole = hash_source(&format!("{head}{tail}"), std::path::Path::new("m.rs")).unwrap();
+        let texts = [code_text(head).unwrap(), code_text(tail).unwrap()];
+        assert_eq!(code_hash(texts.iter().map(String::as_str)), whole);
+        assert_ne!(code_hash([texts[1].as_str(), texts[0].as_str()]), whole);
     }
 
     #[test]

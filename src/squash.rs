@@ -114,7 +114,7 @@ pub async fn squash(
         replaced.join(", ")
     )];
     summary.extend(changes.iter().map(|c| plan::describe(c, &target.schema)));
-    let source = crate::render::render_migration(
+    let crate::render::Rendered { source, code_hash } = crate::render::render_migration(
         message,
         &summary,
         &plan,
@@ -166,10 +166,7 @@ pub async fn squash(
             files.push((path, snapshot.to_json()));
         }
     }
-    let mut entries = vec![(
-        module.clone(),
-        crate::integrity::hash_source(&source, &ws.migration_file(&module))?,
-    )];
+    let mut entries = vec![(module.clone(), code_hash)];
     entries.extend(crate::integrity::compute(ws, &registered[count..])?.entries);
     let sum_path = crate::integrity::path(ws);
     if let Ok(text) = std::fs::read_to_string(&sum_path) {

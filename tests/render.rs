@@ -47,10 +47,14 @@ fn render(old: &Schema, new: &Schema, renames: &Renames, backfills: &Backfills) 
     let changes = diff::diff(old, new, renames);
     let summary: Vec<String> = changes.iter().map(|c| plan::describe(c, new)).collect();
     let plan = plan::plan(old, new, &changes, backfills, plan::Safety::Online).unwrap();
-    let source =
+    let rendered =
         tidemark::render::render_migration("test migration", &summary, &plan, old, new, &[], false);
-    syn::parse_file(&source).expect("generated source parses");
-    source
+    syn::parse_file(&rendered.source).expect("generated source parses");
+    // The hash taken piece by piece as the file is written is the hash of the file.
+    let hashed =
+        tidemark::integrity::hash_source(&rendered.source, std::path::Path::new("m.rs")).unwrap();
+    assert_eq!(rendered.code_hash, hashed);
+    rendered.source
 }
 
 #[test]
@@ -131,9 +135,12 @@ fn rename_and_lossy_drop() {
 
 #[test]
 fn empty_migration() {
-    let source = tidemark::render::render_empty_migration("backfill prices", None);
-    syn::parse_file(&source).unwrap();
-    insta::assert_snapshot!(source);
+    let rendered = tidemark::render::render_empty_migration("backfill prices", None);
+    syn::parse_file(&rendered.source).unwrap();
+    let hashed =
+        tidemark::integrity::hash_source(&rendered.source, std::path::Path::new("m.rs")).unwrap();
+    assert_eq!(rendered.code_hash, hashed);
+    insta::assert_snapshot!(rendered.source);
 }
 
 #[test]
@@ -210,8 +217,41 @@ fn a_long_migration_builds_its_changes_in_parts() {
     );
     assert!(source.contains("fn up_1() -> Vec<Change> {"), "{source}");
     assert!(source.contains("fn up_2() -> Vec<Change> {"), "{source}");
-    assert!(!source.contains("fn up_3()"), "{source}");
-    assert!(source.contains("fn down_1() -> Vec<Change> {"), "{source}");
+    let functions: Vec<&str> = source
+        .lines()
+        .filter(|line| line.starts_with("fn "))
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            "fn up_1() -> Vec<Change> {",
+            "fn up_2() -> Vec<Change> {",
+            "fn down_1() -> Vec<Change> {",
+            "fn down_2() -> Vec<Change> {",
+        ],
+        "{source}"
+    );
+    assert!(
+        source.contains(".run([down_1(), down_2()].concat())"),
+        "{source}"
+    );
+    // The parts are printed apart from the rest of the file, as rustfmt lays the whole out.
+    let mut rustfmt = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rustfmt, from the toolchain");
+    use std::io::Write;
+    rustfmt
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(source.as_bytes())
+        .unwrap();
+    let formatted = rustfmt.wait_with_output().unwrap();
+    assert!(formatted.status.success());
+    assert_eq!(String::from_utf8(formatted.stdout).unwrap(), source);
 }
 
 /// A table a foreign key points at gets an enum exactly when the migration changes it too:

@@ -62,6 +62,8 @@ pub enum Outcome {
 pub struct Generated {
     pub module: String,
     pub source: String,
+    /// The source's hash as `tidemark.sum` records it.
+    pub code_hash: String,
     /// One line per change, for a person.
     pub summary: Vec<String>,
     pub lossy_down: Vec<String>,
@@ -87,7 +89,7 @@ pub fn generate(
     let module = module_name(&opts.now, &opts.message, &state.registered)?;
 
     let mut phased = None;
-    let (source, summary, plan, changes, schema) = if opts.autogenerate {
+    let (rendered, summary, plan, changes, schema) = if opts.autogenerate {
         let mut pending = pending_from(&state, entities, &opts.renames, asker)?;
         if pending.changes.is_empty() {
             return Ok(Outcome::NoChanges);
@@ -155,7 +157,7 @@ pub fn generate(
             &opts.conversions,
         )?;
         let summary = pending.summary();
-        let source = render::render_migration(
+        let rendered = render::render_migration(
             &opts.message,
             &summary,
             &plan,
@@ -164,16 +166,17 @@ pub fn generate(
             &waivers(&unconverted(&pending.changes, &opts.conversions)),
             opts.safety == plan::Safety::Naive,
         );
-        (source, summary, Some(plan), pending.changes, pending.new)
+        (rendered, summary, Some(plan), pending.changes, pending.new)
     } else {
-        let source =
+        let rendered =
             render::render_empty_migration(&opts.message, state.schema().pg_schema.as_deref());
-        (source, Vec::new(), None, Vec::new(), state.schema())
+        (rendered, Vec::new(), None, Vec::new(), state.schema())
     };
 
     let mut generated = Generated {
         module: module.clone(),
-        source,
+        source: rendered.source,
+        code_hash: rendered.code_hash,
         summary,
         lossy_down: plan
             .as_ref()
@@ -211,7 +214,7 @@ pub fn generate(
             })
             .collect();
     }
-    write_generated(ws, &state, &module, &generated.source, &snapshot)?;
+    write_generated(ws, &state, &module, &generated, &snapshot)?;
     generated.written = true;
     Ok(Outcome::Generated(Box::new(generated)))
 }
@@ -230,7 +233,7 @@ fn write_generated(
     ws: &Workspace,
     state: &State,
     module: &str,
-    source: &str,
+    generated: &Generated,
     snapshot: &Snapshot,
 ) -> Result<()> {
     let lib_source = registry::register(&state.lib_source, &ws.lib_rs(), module)?;
@@ -244,7 +247,9 @@ fn write_generated(
     if let Some(dir) = history.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     }
-    let sum = crate::integrity::with_new(ws, &state.registered, module, source)?;
+    let source = &generated.source;
+    let sum =
+        crate::integrity::with_new(ws, &state.registered, module, source, &generated.code_hash)?;
     // The head snapshot is the schema after the last registered migration: the new entry is
     // the change from it.
     let base = state
@@ -253,7 +258,7 @@ fn write_generated(
         .filter(|head| state.registered.last() == Some(&head.migration))
         .map(|head| (head.migration.as_str(), &head.schema));
     write::write_all(&[
-        (migration_path, source.to_owned()),
+        (migration_path, source.clone()),
         (ws.lib_rs(), lib_source),
         (history, crate::history::entry_text(snapshot, base)),
         (ws.snapshot(), snapshot.to_json()),

@@ -56,7 +56,7 @@ pub fn reconcile(
         opts.message,
         backend.name()
     );
-    let source = render::render_migration(
+    let render::Rendered { source, code_hash } = render::render_migration(
         &message,
         &summary,
         &plan,
@@ -68,6 +68,7 @@ pub fn reconcile(
     let mut generated = Generated {
         module: module.clone(),
         source,
+        code_hash,
         summary,
         lossy_down: plan.lossy_down.clone(),
         plan: Some(plan),
@@ -80,7 +81,7 @@ pub fn reconcile(
         let mut snapshot = Snapshot::new(module.clone(), generated.schema.clone());
         snapshot.unmanaged = inherited_unmanaged(&state);
         snapshot.parent = state.registered.last().cloned();
-        write_generated(ws, &state, &module, &generated.source, &snapshot)?;
+        write_generated(ws, &state, &module, &generated, &snapshot)?;
         generated.written = true;
     }
     Ok(Outcome::Generated(Box::new(generated)))

@@ -11,21 +11,19 @@ use crate::plan::{Guard, Op, Step};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// A direction's changes as `Change` expressions, one per planned change. A step whose
-/// backends run the same changes (the runtime picks each backend's form) is written once;
-/// where they differ, each backend's changes carry `.only_on`/`.except_on`.
-pub(super) fn render_changes(steps: &[Step], idens: &mut Idens) -> Vec<TokenStream> {
-    let mut out = Vec::new();
+/// A direction's changes as `Change` expressions, one per planned change, handed to `emit` in
+/// order. A step whose backends run the same changes (the runtime picks each backend's form)
+/// is written once; where they differ, each backend's changes carry `.only_on`/`.except_on`.
+pub(super) fn render_changes(steps: &[Step], idens: &mut Idens, emit: &mut dyn FnMut(TokenStream)) {
     for step in steps {
         let guard = step.guard.as_ref().map(|g| guard_tokens(g, idens));
         for (backends, op) in merged(backend_groups(step)) {
             let only = only_tokens(&backends);
             for change in render_change(&op, idens) {
-                out.push(quote!(#change #only #guard));
+                emit(quote!(#change #only #guard));
             }
         }
     }
-    out
 }
 
 pub(super) fn guard_tokens(guard: &Guard, idens: &mut Idens) -> TokenStream {

@@ -1,7 +1,9 @@
 //! [`Plan`] -> migration source: idiomatic sea-query with `#[derive(DeriveIden)]` enums.
 //!
 //! Code is built with `quote!` and printed by [`print`]: the bytes `cargo fmt` would write, with no
-//! `rustfmt` needed on the machine, and identical for the same plan on any machine.
+//! `rustfmt` needed on the machine, and identical for the same plan on any machine. A long
+//! migration is printed in pieces, its functions of changes on other threads while the next are
+//! built, and hashed for `tidemark.sum` piece by piece as it is printed.
 
 use crate::model::Schema;
 use crate::plan::Plan;
@@ -19,6 +21,14 @@ use changes::render_changes;
 use idens::Idens;
 use print::{finish, wrap};
 
+/// A migration's source and the hash `tidemark.sum` records for it
+/// ([`crate::integrity::hash_source`]), taken as the source is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub source: String,
+    pub code_hash: String,
+}
+
 /// Renders a generated migration.
 ///
 /// `waivers` are lint rules the migration may break, each with its reason (a consent such as
@@ -31,30 +41,80 @@ pub fn render_migration(
     new: &Schema,
     waivers: &[(String, String)],
     naive: bool,
-) -> String {
-    let online = plan.runs_outside_transaction();
-    // A first pass finds the tables the migration changes; the second names them.
+) -> Rendered {
     // Which tables get an enum depends on the tables the migration changes, known only once
     // every change is rendered. The tables it creates are the usual answer, so one pass guesses
     // them; where the guess named a referenced table otherwise than the answer would have, a
     // second pass knows the answer.
     let pass = |changed: BTreeSet<String>| {
-        let mut idens = Idens::for_changed(changed);
-        idens.set_enums(new);
-        let up = render_changes(&plan.up, &mut idens);
-        idens.set_enums(old);
-        let down = render_changes(&plan.down, &mut idens);
-        (idens, up, down)
+        std::thread::scope(|scope| {
+            let mut printer = Printer::start(scope);
+            let mut idens = Idens::for_changed(changed);
+            let mut list = |direction, steps, idens: &mut Idens| {
+                let mut parts = Parts::new(direction, &mut printer);
+                render_changes(steps, idens, &mut |change| parts.push(change));
+                parts.finish()
+            };
+            idens.set_enums(new);
+            let up = list("up", &plan.up, &mut idens);
+            idens.set_enums(old);
+            let down = list("down", &plan.down, &mut idens);
+            // Printed here while the printer threads finish the parts.
+            let head = print::items(migration_items(plan, new, &idens, up, down, naive));
+            let enums = print::items(idens.render());
+            Pass {
+                enums_code: code_text(&enums),
+                enums,
+                head,
+                parts: printer.finish(),
+                idens,
+            }
+        })
     };
     let created = crate::backend::Backend::ALL
         .into_iter()
         .flat_map(|backend| plan.created_tables(backend))
         .map(str::to_owned)
         .collect();
-    let (mut idens, mut up, mut down) = pass(created);
-    if !idens.guessed_right() {
-        (idens, up, down) = pass(idens.changed_tables());
+    let mut done = pass(created);
+    if !done.idens.guessed_right() {
+        done = pass(done.idens.changed_tables());
     }
+    let (part_texts, part_codes): (Vec<String>, Vec<String>) = done.parts.into_iter().unzip();
+    let mut pieces = vec![done.head];
+    pieces.extend(part_texts);
+    pieces.push(done.enums);
+    print::complete_imports(&mut pieces);
+    let head_code = code_text(&pieces[0]);
+    let code = std::iter::once(head_code.as_str())
+        .chain(part_codes.iter().map(String::as_str))
+        .chain([done.enums_code.as_str()]);
+    Rendered {
+        code_hash: crate::integrity::code_hash(code),
+        source: finish(&header(message, changes, plan, waivers, naive), &pieces),
+    }
+}
+
+/// A pass over the changes: the file's pieces, printed.
+struct Pass {
+    idens: Idens,
+    /// The imports and the migration.
+    head: String,
+    /// The functions of changes of a long migration, each with its code text.
+    parts: Vec<Printed>,
+    /// The `DeriveIden` enums, and their code text.
+    enums: String,
+    enums_code: String,
+}
+
+/// The file's `//!` lines: the message, what changes, what `down` cannot restore, the waivers.
+fn header(
+    message: &str,
+    changes: &[String],
+    plan: &Plan,
+    waivers: &[(String, String)],
+    naive: bool,
+) -> Vec<String> {
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -82,11 +142,23 @@ pub fn render_migration(
             .iter()
             .map(|(rule, reason)| format!("\n{}{rule} -- {reason}", crate::lint::WAIVER_PREFIX)),
     );
-    let mut parts = TokenStream::new();
-    let mut runner = |direction: &str, changes: &[TokenStream]| -> (Ident, TokenStream) {
-        if changes.is_empty() {
+    header
+}
+
+/// The imports and the migration, whose `up` and `down` run the lists of changes.
+fn migration_items(
+    plan: &Plan,
+    new: &Schema,
+    idens: &Idens,
+    up: Option<TokenStream>,
+    down: Option<TokenStream>,
+    naive: bool,
+) -> TokenStream {
+    let online = plan.runs_outside_transaction();
+    let runner = |list: Option<TokenStream>| -> (Ident, TokenStream) {
+        let Some(list) = list else {
             return (Ident::new("_manager", Span::call_site()), quote!(Ok(())));
-        }
+        };
         let online = if naive {
             quote!(Online::plain(manager))
         } else {
@@ -94,17 +166,11 @@ pub fn render_migration(
         };
         // Every statement runs in the entities' PostgreSQL schema, if they name one.
         let schema = new.pg_schema.as_deref().map(|s| quote!(.in_schema(#s)));
-        let list = if changes.len() <= CHANGES_PER_PART {
-            quote!([#(#changes),*])
-        } else {
-            chunked(direction, changes, &mut parts)
-        };
         let body = quote!(#online #schema .run(#list).await);
         (Ident::new("manager", Span::call_site()), body)
     };
-    let (up_manager, up) = runner("up", &up);
-    let (down_manager, down) = runner("down", &down);
-    let enums = idens.render();
+    let (up_manager, up) = runner(up);
+    let (down_manager, down) = runner(down);
     let prelude = if idens.schema_helpers {
         quote!(
             use sea_orm_migration::{prelude::*, schema::*};
@@ -131,7 +197,7 @@ pub fn render_migration(
             }
         }
     };
-    let file = quote! {
+    quote! {
         #prelude
         use tidemark_runtime::{Change, Online};
 
@@ -150,12 +216,12 @@ pub fn render_migration(
                 #down
             }
         }
+    }
+}
 
-        #parts
-
-        #enums
-    };
-    finish(&header, file)
+/// The [`crate::integrity::code_text`] of printed items.
+fn code_text(printed: &str) -> String {
+    crate::integrity::code_text(printed).expect("printed Rust lexes")
 }
 
 /// How many changes one function builds. A long list is built in plain functions of this many
@@ -164,20 +230,122 @@ pub fn render_migration(
 /// the list (an initial migration of hundreds of tables).
 const CHANGES_PER_PART: usize = 100;
 
-/// `changes` built by functions `{direction}_1`, `{direction}_2`, ... (added to `parts`), and
-/// the expression that chains them.
-fn chunked(direction: &str, changes: &[TokenStream], parts: &mut TokenStream) -> TokenStream {
-    let mut calls = Vec::new();
-    for (i, chunk) in changes.chunks(CHANGES_PER_PART).enumerate() {
-        let name = Ident::new(&format!("{direction}_{}", i + 1), Span::call_site());
-        parts.extend(quote! {
-            fn #name() -> Vec<Change> {
-                Vec::from([#(#chunk),*])
-            }
-        });
-        calls.push(quote!(#name()));
+/// Printed items and their [`crate::integrity::code_text`].
+type Printed = (String, String);
+
+/// Threads that print a long migration's functions of changes while the next ones are
+/// rendered: the printing takes twice as long as the rendering.
+struct Printer<'scope> {
+    to_threads: std::sync::mpsc::Sender<(usize, String)>,
+    sent: usize,
+    threads: Vec<std::thread::ScopedJoinHandle<'scope, Vec<(usize, Printed)>>>,
+}
+
+impl<'scope> Printer<'scope> {
+    fn start<'env>(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        let (to_threads, input) = std::sync::mpsc::channel::<(usize, String)>();
+        let input = std::sync::Arc::new(std::sync::Mutex::new(input));
+        let count = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let threads = (0..count)
+            .map(|_| {
+                let input = input.clone();
+                scope.spawn(move || {
+                    let mut printed = Vec::new();
+                    loop {
+                        // The lock is held while waiting for a part, not while printing it.
+                        let next = input.lock().map(|input| input.recv());
+                        let Ok(Ok((index, part))) = next else {
+                            return printed;
+                        };
+                        let text = print::items_text(&part);
+                        let code = code_text(&text);
+                        printed.push((index, (text, code)));
+                    }
+                })
+            })
+            .collect();
+        Printer {
+            to_threads,
+            sent: 0,
+            threads,
+        }
     }
-    quote!([#(#calls),*].concat())
+
+    /// Items as text: tokens cannot cross threads.
+    fn print(&mut self, items: String) {
+        self.to_threads
+            .send((self.sent, items))
+            .expect("the printer threads run until every part is sent");
+        self.sent += 1;
+    }
+
+    /// Everything printed, in the order it was sent.
+    fn finish(self) -> Vec<Printed> {
+        drop(self.to_threads);
+        let mut printed: Vec<(usize, Printed)> = self
+            .threads
+            .into_iter()
+            .flat_map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        printed.sort_unstable_by_key(|(index, _)| *index);
+        printed.into_iter().map(|(_, text)| text).collect()
+    }
+}
+
+/// A direction's changes as the list `run` takes: written out, or past [`CHANGES_PER_PART`]
+/// changes, built by functions `{direction}_1`, `{direction}_2`, ... of that many each, handed
+/// to the printer as each fills, and chained.
+struct Parts<'p, 'scope> {
+    direction: &'static str,
+    changes: Vec<TokenStream>,
+    calls: Vec<TokenStream>,
+    printer: &'p mut Printer<'scope>,
+}
+
+impl<'p, 'scope> Parts<'p, 'scope> {
+    fn new(direction: &'static str, printer: &'p mut Printer<'scope>) -> Self {
+        Parts {
+            direction,
+            changes: Vec::new(),
+            calls: Vec::new(),
+            printer,
+        }
+    }
+
+    fn push(&mut self, change: TokenStream) {
+        if self.changes.len() == CHANGES_PER_PART {
+            self.send_part();
+        }
+        self.changes.push(change);
+    }
+
+    fn send_part(&mut self) {
+        let name = format!("{}_{}", self.direction, self.calls.len() + 1);
+        let name = Ident::new(&name, Span::call_site());
+        let changes = std::mem::take(&mut self.changes);
+        let part = quote! {
+            fn #name() -> Vec<Change> {
+                Vec::from([#(#changes),*])
+            }
+        };
+        self.printer.print(part.to_string());
+        self.calls.push(quote!(#name()));
+    }
+
+    /// The list, `None` for a direction that changes nothing.
+    fn finish(mut self) -> Option<TokenStream> {
+        if self.calls.is_empty() {
+            let changes = &self.changes;
+            return (!changes.is_empty()).then(|| quote!([#(#changes),*]));
+        }
+        self.send_part();
+        let calls = &self.calls;
+        Some(quote!([#(#calls),*].concat()))
+    }
 }
 
 /// The `-m` message as the file's first doc lines. Any message gives valid Rust: a line
@@ -210,7 +378,7 @@ fn message_doc(message: &str) -> Vec<String> {
 }
 
 /// An empty migration to fill by hand.
-pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String {
+pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> Rendered {
     let mut header = message_doc(message);
     header.extend([
         "//!".to_owned(),
@@ -249,5 +417,9 @@ pub fn render_empty_migration(message: &str, pg_schema: Option<&str>) -> String 
             }
         }
     };
-    finish(&header, file)
+    let source = finish(&header, &[print::items(file)]);
+    Rendered {
+        code_hash: crate::integrity::code_hash([code_text(&source).as_str()]),
+        source,
+    }
 }

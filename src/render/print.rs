@@ -13,15 +13,30 @@ use syn::visit_mut::VisitMut;
 const COMMENT_MARKER: &str = "tidemark_comment!";
 const STATEMENT_MARKER: &str = "tidemark_statement!";
 
-/// The file: the header's `//!` lines, then the items, laid out as `cargo fmt` would.
-pub(super) fn finish(header: &[String], file: TokenStream) -> String {
-    let mut parsed: syn::File = syn::parse2(file).expect("rendered migration is valid Rust");
+/// The file: the header's `//!` lines, then the pieces (items printed by [`items`] or
+/// [`items_text`], in order, imports completed), with the blank lines `cargo fmt`-formatted
+/// code has between them.
+pub(super) fn finish(header: &[String], pieces: &[String]) -> String {
+    let body = space_items(&pieces.concat());
+    format!("{}\n\n{body}", header.join("\n"))
+}
+
+/// Items laid out as `cargo fmt` would: a piece of a file for [`finish`]. Items are laid out
+/// one by one, so a file printed in pieces is the file printed whole.
+pub(super) fn items(items: TokenStream) -> String {
+    print(syn::parse2(items).expect("rendered migration is valid Rust"))
+}
+
+/// [`items`] from their text: what another thread can be handed, as tokens cannot cross threads.
+pub(super) fn items_text(items: &str) -> String {
+    print(syn::parse_str(items).expect("rendered migration is valid Rust"))
+}
+
+fn print(mut parsed: syn::File) -> String {
     let mut statements = Statements::default();
     statements.visit_file_mut(&mut parsed);
     let printed = prettyplease::unparse(&parsed);
-    let body = space_items(&restore_comments(&statements.restore(&printed)));
-    let body = complete_imports(body);
-    format!("{}\n\n{body}", header.join("\n"))
+    restore_comments(&statements.restore(&printed))
 }
 
 /// The statements of every function body, each replaced by a numbered marker that
@@ -104,33 +119,40 @@ pub(super) fn as_printed(expr: &syn::Expr, indent: usize, semicolon: bool) -> St
         .join("\n")
 }
 
-/// Imports what the changes name besides `Change` and `Online` (an unused import would warn).
-fn complete_imports(body: String) -> String {
+/// Imports what the changes name besides `Change` and `Online` (an unused import would warn),
+/// in the first piece, where the imports are.
+pub(super) fn complete_imports(pieces: &mut [String]) {
     let import = "use tidemark_runtime::{Change, Online};\n";
-    if !body.contains(import) {
-        return body;
+    let Some(head) = pieces.first() else {
+        return;
+    };
+    if !head.contains(import) {
+        return;
     }
+    let named = |name: &str| pieces.iter().any(|piece| piece.contains(name));
     let mut names = vec!["Change"];
     for extra in ["Fit", "Online", "When"] {
-        if extra == "Online" || body.contains(&format!("{extra}::")) {
+        if extra == "Online" || named(&format!("{extra}::")) {
             names.push(extra);
         }
     }
+    let backend = named("DbBackend::");
     let replacement = format!("use tidemark_runtime::{{{}}};\n", names.join(", "));
-    let body = body.replace(import, &replacement);
-    if !body.contains("DbBackend::") {
-        return body;
+    let head = &mut pieces[0];
+    *head = head.replace(import, &replacement);
+    if !backend {
+        return;
     }
     // rustfmt orders imports by path: `sea_orm_migration::prelude::*` <
     // `sea_orm_migration::sea_orm::DbBackend` < `sea_orm_migration::{..}`.
     let import = "use sea_orm_migration::sea_orm::DbBackend;\n";
     let list = "use sea_orm_migration::{";
     let prelude = "use sea_orm_migration::prelude::*;\n";
-    if body.contains(list) {
-        body.replacen(list, &format!("{import}{list}"), 1)
+    *head = if head.contains(list) {
+        head.replacen(list, &format!("{import}{list}"), 1)
     } else {
-        body.replacen(prelude, &format!("{prelude}{import}"), 1)
-    }
+        head.replacen(prelude, &format!("{prelude}{import}"), 1)
+    };
 }
 
 fn restore_comments(source: &str) -> String {
