@@ -713,26 +713,8 @@ mod tests {
                     .map(|i| format!("{module}::table_{i:02}::Entity"))
                     .collect();
                 let written = main_call(krate, &paths);
-                let mut rustfmt = std::process::Command::new("rustfmt")
-                    .args(["--edition", "2024"])
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::piped())
-                    .spawn()
-                    .expect("rustfmt, from the toolchain");
-                use std::io::Write;
-                rustfmt
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(written.as_bytes())
-                    .unwrap();
-                let formatted = rustfmt.wait_with_output().unwrap();
-                assert!(formatted.status.success());
-                assert_eq!(
-                    written,
-                    String::from_utf8(formatted.stdout).unwrap(),
-                    "{n} entities of {krate}"
-                );
+                let formatted = crate::testing::rustfmt(&written);
+                assert_eq!(Some(written), formatted, "{n} entities of {krate}");
             }
         }
     }

@@ -37,6 +37,8 @@ pub mod report;
 pub mod snapshot;
 pub mod source;
 pub mod squash;
+#[cfg(test)]
+mod testing;
 pub mod unmanaged;
 pub mod verify;
 pub mod workspace;

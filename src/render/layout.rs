@@ -957,8 +957,7 @@ mod tests {
     //! with names and literals of every length. Deterministic: a fixed-seed generator.
 
     use super::statement;
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
+    use crate::testing::rustfmt;
 
     struct Random(u64);
 
@@ -1065,21 +1064,6 @@ mod tests {
             _ => expr(rng, 0),
         };
         (source, semicolon)
-    }
-
-    fn rustfmt(source: &str) -> Option<String> {
-        let mut child = Command::new("rustfmt")
-            .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        child.stdin.take()?.write_all(source.as_bytes()).ok()?;
-        let out = child.wait_with_output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     #[test]
